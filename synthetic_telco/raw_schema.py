@@ -1,0 +1,224 @@
+"""The source contract: the raw tables the pipeline reads, as an operator's warehouse receives them.
+
+The synthetic generator writes exactly these tables into the ``raw`` schema, and the dbt sources
+(``dbt_project/models/staging/_sources.yml``) declare the same columns; a test keeps the two in step.
+Real users bring their own tables with these names, columns and types (docs/source_contract.md).
+
+Every table carries ``loaded_at`` (the time the row landed in the warehouse), used for source freshness.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RawColumn:
+    name: str
+    type: str  # DuckDB type; the BigQuery equivalent is documented in docs/source_contract.md
+    description: str
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class RawTable:
+    name: str
+    description: str
+    grain: tuple[str, ...]
+    columns: tuple[RawColumn, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+C = RawColumn
+LOADED_AT = C("loaded_at", "TIMESTAMP", "When the row landed in the warehouse (UTC)")
+
+RAW_TABLES: tuple[RawTable, ...] = (
+    RawTable(
+        "customers",
+        "One row per customer from the CRM: who they are, where they live, when they joined.",
+        ("customer_id",),
+        (
+            C("customer_id", "VARCHAR", "CRM customer key, e.g. C0000001"),
+            C("signup_date", "DATE", "Date the customer relationship started"),
+            C("region", "VARCHAR", "Home region: north, south, east, west or capital"),
+            C("birth_year", "INTEGER", "Year of birth of the account holder"),
+            C("customer_type", "VARCHAR", "consumer or small_business"),
+            LOADED_AT,
+        ),
+    ),
+    RawTable(
+        "mobile_subscriptions",
+        "Mobile lines from the mobile billing system, keyed by MSISDN; at most one line per customer.",
+        ("msisdn",),
+        (
+            C("msisdn", "VARCHAR", "Mobile number in international format, e.g. 447700000001"),
+            C("customer_id", "VARCHAR", "Owning customer"),
+            C("plan_type", "VARCHAR", "postpaid, prepaid or sim_only"),
+            C("monthly_fee", "DOUBLE", "Monthly fee at activation (price changes arrive as contract events)"),
+            C("start_date", "DATE", "Activation date"),
+            C("contract_end_date", "DATE", "End of the initial minimum term; NULL for prepaid", nullable=True),
+            C("end_date", "DATE", "Disconnection date; NULL while active", nullable=True),
+            LOADED_AT,
+        ),
+    ),
+    RawTable(
+        "fixed_subscriptions",
+        "TV and Broadband products from the fixed-line system (ICOMS), keyed by account and product.",
+        ("icoms_account_uid", "product"),
+        (
+            C("icoms_account_uid", "VARCHAR", "ICOMS fixed-line account id, shared by a customer's TV and Broadband"),
+            C("customer_id", "VARCHAR", "Owning customer"),
+            C("product", "VARCHAR", "tv or broadband"),
+            C("package", "VARCHAR",
+              "TV package (basic, entertainment, premium) or broadband tier (bb_100, bb_500, bb_1000)"),
+            C("provisioned_mbps", "INTEGER", "Provisioned download speed; NULL for TV", nullable=True),
+            C("monthly_fee", "DOUBLE", "Monthly fee at activation (price changes arrive as contract events)"),
+            C("start_date", "DATE", "Activation date"),
+            C("contract_end_date", "DATE", "End of the initial minimum term"),
+            C("end_date", "DATE", "Cease date; NULL while active", nullable=True),
+            LOADED_AT,
+        ),
+    ),
+    RawTable(
+        "mobile_usage_weekly",
+        "Weekly usage aggregates per mobile line from the mediation platform.",
+        ("msisdn", "week_ending"),
+        (
+            C("msisdn", "VARCHAR", "Mobile line"),
+            C("week_ending", "DATE", "Last day (Sunday) of the usage week"),
+            C("data_mb", "DOUBLE", "Mobile data used in the week, MB"),
+            C("voice_minutes", "DOUBLE", "Outgoing voice minutes in the week"),
+            C("calls", "INTEGER", "Outgoing calls attempted"),
+            C("dropped_calls", "INTEGER", "Calls dropped by the network"),
+            LOADED_AT,
+        ),
+    ),
+    RawTable(
+        "tv_viewing_weekly",
+        "Weekly viewing aggregates per TV account from the set-top-box platform.",
+        ("icoms_account_uid", "week_ending"),
+        (
+            C("icoms_account_uid", "VARCHAR", "Fixed-line account"),
+            C("week_ending", "DATE", "Last day (Sunday) of the viewing week"),
+            C("viewing_minutes", "DOUBLE", "Minutes viewed in the week"),
+            C("active_days", "INTEGER", "Days in the week with any viewing (0-7)"),
+            C("buffering_events", "INTEGER", "Playback interruptions caused by buffering"),
+            LOADED_AT,
+        ),
+    ),
+    RawTable(
+        "broadband_usage_weekly",
+        "Weekly traffic and line-speed aggregates per broadband account from the network probes.",
+        ("icoms_account_uid", "week_ending"),
+        (
+            C("icoms_account_uid", "VARCHAR", "Fixed-line account"),
+            C("week_ending", "DATE", "Last day (Sunday) of the usage week"),
+            C("download_gb", "DOUBLE", "Data downloaded in the week, GB"),
+            C("upload_gb", "DOUBLE", "Data uploaded in the week, GB"),
+            C("avg_delivered_mbps", "DOUBLE", "Mean delivered download speed in the week"),
+            C("provisioned_mbps", "INTEGER", "Provisioned download speed in the week"),
+            LOADED_AT,
+        ),
+    ),
+    RawTable(
+        "bills",
+        "Monthly bills per customer and product from the billing system.",
+        ("bill_id",),
+        (
+            C("bill_id", "VARCHAR", "Bill key"),
+            C("customer_id", "VARCHAR", "Billed customer"),
+            C("product", "VARCHAR", "mobile, tv or broadband"),
+            C("bill_date", "DATE", "Date the bill was issued (monthly)"),
+            C("due_date", "DATE", "Payment due date"),
+            C("amount", "DOUBLE", "Billed amount including out-of-bundle charges"),
+            LOADED_AT,
+        ),
+    ),
+    RawTable(
+        "payments",
+        "Payments received against bills.",
+        ("payment_id",),
+        (
+            C("payment_id", "VARCHAR", "Payment key"),
+            C("bill_id", "VARCHAR", "Bill paid"),
+            C("customer_id", "VARCHAR", "Paying customer"),
+            C("paid_date", "DATE", "Date the payment cleared"),
+            C("amount", "DOUBLE", "Amount paid"),
+            LOADED_AT,
+        ),
+    ),
+    RawTable(
+        "care_contacts",
+        "Customer care contacts from the contact-centre system, with reason and complaint flag.",
+        ("contact_id",),
+        (
+            C("contact_id", "VARCHAR", "Contact key"),
+            C("customer_id", "VARCHAR", "Contacting customer"),
+            C("product", "VARCHAR", "mobile, tv or broadband"),
+            C("contact_ts", "TIMESTAMP", "When the contact started"),
+            C("channel", "VARCHAR", "phone, chat or store"),
+            C("reason", "VARCHAR", "billing, technical, cancellation, sales or other"),
+            C("is_complaint", "BOOLEAN", "Logged as a formal complaint"),
+            LOADED_AT,
+        ),
+    ),
+    RawTable(
+        "fault_tickets",
+        "Fault tickets opened for a customer's product by the service-assurance system.",
+        ("ticket_id",),
+        (
+            C("ticket_id", "VARCHAR", "Ticket key"),
+            C("customer_id", "VARCHAR", "Affected customer"),
+            C("product", "VARCHAR", "mobile, tv or broadband"),
+            C("opened_ts", "TIMESTAMP", "When the ticket was opened"),
+            C("resolved_ts", "TIMESTAMP", "When the ticket was resolved; NULL while open", nullable=True),
+            C("fault_type", "VARCHAR", "no_service, degraded, equipment or other"),
+            LOADED_AT,
+        ),
+    ),
+    RawTable(
+        "network_outages",
+        "Network outages by region and product from the network operations centre.",
+        ("outage_id",),
+        (
+            C("outage_id", "VARCHAR", "Outage key"),
+            C("region", "VARCHAR", "Affected region"),
+            C("product", "VARCHAR", "mobile, tv or broadband"),
+            C("start_ts", "TIMESTAMP", "When the outage started"),
+            C("duration_minutes", "DOUBLE", "Outage duration in minutes"),
+            LOADED_AT,
+        ),
+    ),
+    RawTable(
+        "contract_events",
+        "Contract lifecycle events: terminations, recontracts and price changes.",
+        ("event_id",),
+        (
+            C("event_id", "VARCHAR", "Event key"),
+            C("customer_id", "VARCHAR", "Customer"),
+            C("product", "VARCHAR", "mobile, tv or broadband"),
+            C("event_type", "VARCHAR", "termination, recontract or price_change"),
+            C("event_date", "DATE", "Effective date of the event"),
+            C("new_contract_end_date", "DATE", "New minimum-term end (recontract only)", nullable=True),
+            C("new_monthly_fee", "DOUBLE", "Monthly fee from the event date (recontract and price_change)",
+              nullable=True),
+            LOADED_AT,
+        ),
+    ),
+)
+
+RAW_TABLES_BY_NAME: dict[str, RawTable] = {t.name: t for t in RAW_TABLES}
+
+REGIONS: tuple[str, ...] = ("north", "south", "east", "west", "capital")
+PRODUCTS: tuple[str, ...] = ("mobile", "tv", "broadband")
+MOBILE_PLAN_TYPES: tuple[str, ...] = ("postpaid", "prepaid", "sim_only")
+TV_PACKAGES: tuple[str, ...] = ("basic", "entertainment", "premium")
+BROADBAND_TIERS: tuple[str, ...] = ("bb_100", "bb_500", "bb_1000")
+
+
+def create_table_sql(table: RawTable, schema: str = "raw") -> str:
+    cols = ",\n  ".join(f"{c.name} {c.type}" for c in table.columns)
+    return f"CREATE OR REPLACE TABLE {schema}.{table.name} (\n  {cols}\n)"

@@ -1,0 +1,105 @@
+"""``trust``: the command line of the trust index.
+
+    trust demo       generate the synthetic telco (if needed) and materialise the whole graph
+    trust generate   (re)generate the synthetic telco into the warehouse
+    trust run        materialise the whole graph over an existing warehouse
+    trust summary    print what the trust signal and the production models look like
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date
+
+from trust_assets.config import PROJECT_ROOT, default_end_date, duckdb_path
+
+
+def _ensure_dagster_home() -> None:
+    # Runs launched from the CLI land in the same instance the UI reads (make ui / scripts/dev.sh ui).
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "dagster_home"))
+    os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+
+
+def _generate(customers: int, seed: int, end: date) -> None:
+    from synthetic_telco.generate import generate_telco
+
+    print(f"Generating the synthetic telco: {customers:,} customers, seed {seed}, history to {end} ...")
+    report = generate_telco(duckdb_path(), customers=customers, seed=seed, end_date=end)
+    print(report)
+
+
+def _run(end: date, days: int) -> None:
+    from resources import warehouse_resource
+    from trust_assets.main_pipeline import run_main
+    from trust_assets.summary import render_summary
+
+    _ensure_dagster_home()
+    started = time.perf_counter()
+    plan = run_main(end, scoring_days=days)
+    print(f"\nThe whole graph materialised in {time.perf_counter() - started:.0f} s.\n")
+    print(render_summary(warehouse_resource(), plan.scoring_start, plan.scoring_end))
+    print(
+        "Open the Dagster UI with `make ui` (or `bash scripts/dev.sh ui`) and browse to http://127.0.0.1:3000:\n"
+        "  Assets > Global asset lineage   the lineage from raw sources to customer_trust_signal\n"
+        "  Assets > customer_trust_signal  partitions, row counts and score quantiles over time\n"
+        "  Runs                            the runs this command just made\n"
+        f"Warehouse: {duckdb_path()}"
+    )
+
+
+def _date(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trust", description="The Experiential Trust Index.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="generate the synthetic telco if missing, then materialise the whole graph")
+    demo.add_argument("--customers", type=int, default=20_000, help="synthetic customers (default 20,000)")
+    demo.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+    demo.add_argument("--end-date", type=_date, default=None, help="last day of history (default yesterday)")
+    demo.add_argument("--days", type=int, default=7, help="latest days to score (default 7)")
+    demo.add_argument("--regenerate", action="store_true", help="regenerate even if the warehouse exists")
+
+    gen = sub.add_parser("generate", help="(re)generate the synthetic telco into the warehouse")
+    gen.add_argument("--customers", type=int, default=20_000)
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--end-date", type=_date, default=None)
+
+    run = sub.add_parser("run", help="materialise the whole graph over the existing warehouse")
+    run.add_argument("--end-date", type=_date, default=None, help="last day to score (default yesterday)")
+    run.add_argument("--days", type=int, default=7, help="latest days to score (default 7)")
+
+    summary = sub.add_parser("summary", help="print the published scores and the production models")
+    summary.add_argument("--start", type=_date, required=True)
+    summary.add_argument("--end", type=_date, required=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    end = getattr(args, "end_date", None) or default_end_date()
+    if args.command == "demo":
+        if args.regenerate or not duckdb_path().exists():
+            _generate(args.customers, args.seed, end)
+        else:
+            print(f"Using the existing warehouse {duckdb_path()} (pass --regenerate to rebuild it).")
+        _run(end, args.days)
+    elif args.command == "generate":
+        _generate(args.customers, args.seed, end)
+    elif args.command == "run":
+        _run(end, args.days)
+    elif args.command == "summary":
+        from resources import warehouse_resource
+        from trust_assets.summary import render_summary
+
+        print(render_summary(warehouse_resource(), args.start, args.end))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

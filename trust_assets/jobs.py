@@ -1,0 +1,59 @@
+"""Jobs and schedules: how the graph is run day to day.
+
+- ``daily_trust_job``: one day of features (dbt) and scores (Polars), scheduled every morning for yesterday.
+- ``features_job``: customer_360 and the cohort features only, for history and the reference period.
+- ``foundation_job``: staging views and the outcome labels (unpartitioned dbt models).
+- ``ruler_and_models_job``: the fixed ruler and the cohort models (explicit, rare acts).
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from resources import Target, current_target
+from trust_assets.config import SETTINGS
+
+DAILY_SELECTION = dg.AssetSelection.groups("customer_360", "cohort_features", "trust_signal")
+FOUNDATION_SELECTION = dg.AssetSelection.groups("staging") | dg.AssetSelection.assets("outcome_labels")
+RULER_AND_MODELS_SELECTION = dg.AssetSelection.assets(
+    "hierarchical_reference_stats", "trust_model_weights", "model_registry"
+)
+
+daily_trust_job = dg.define_asset_job(
+    "daily_trust_job",
+    selection=DAILY_SELECTION,
+    description="Builds one day of customer_360, the cohort features and the trust signal.",
+    tags={"dagster/max_retries": 1},
+)
+
+features_job = dg.define_asset_job(
+    "features_job",
+    selection=dg.AssetSelection.groups("customer_360", "cohort_features"),
+    description="Builds customer_360 and the cohort features for a range of days (history and the reference period).",
+)
+
+foundation_job = dg.define_asset_job(
+    "foundation_job",
+    selection=FOUNDATION_SELECTION,
+    description="Staging views over the raw sources and the outcome labels of the reference population.",
+)
+
+ruler_and_models_job = dg.define_asset_job(
+    "ruler_and_models_job",
+    selection=RULER_AND_MODELS_SELECTION,
+    description="Issues (or verifies) the frozen ruler and trains the cohort models on the reference date.",
+)
+
+daily_trust_schedule = dg.build_schedule_from_partitioned_job(
+    daily_trust_job,
+    hour_of_day=SETTINGS.schedule_hour,
+    description=f"Scores yesterday's partition every day at {SETTINGS.schedule_hour:02d}:00 {SETTINGS.timezone}, "
+    "after the overnight loads of the raw sources have landed.",
+    # Locally the warehouse is a demo file: start the schedule by hand in the UI. In production it runs.
+    default_status=dg.DefaultScheduleStatus.RUNNING
+    if current_target() is Target.BIGQUERY
+    else dg.DefaultScheduleStatus.STOPPED,
+)
+
+JOBS = [daily_trust_job, features_job, foundation_job, ruler_and_models_job]
+SCHEDULES = [daily_trust_schedule]

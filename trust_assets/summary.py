@@ -1,0 +1,54 @@
+"""A short, printable summary of what the pipeline published (used by ``trust demo`` and ``trust summary``)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import polars as pl
+
+from resources.warehouse import WarehouseResource
+
+
+def trust_signal_summary(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:
+    return warehouse.read(
+        """
+        select cohort,
+               count(*) as rows,
+               count(distinct snapshot_date) as days,
+               round(avg(trust_score), 3) as mean_score,
+               round(quantile_cont(trust_score, 0.1), 3) as p10,
+               round(quantile_cont(trust_score, 0.5), 3) as p50,
+               round(quantile_cont(trust_score, 0.9), 3) as p90,
+               round(avg(missing_features), 2) as mean_missing,
+               min(model_version) as model_version
+        from {analytics}.customer_trust_signal
+        where snapshot_date between $start and $end
+        group by cohort
+        order by cohort
+        """,
+        {"start": start, "end": end},
+    )
+
+
+def production_models(warehouse: WarehouseResource) -> pl.DataFrame:
+    registry = warehouse.read(
+        "select model_version, cohort, status, ruler_version, metrics from {analytics}.model_registry"
+        " where status = 'production' order by cohort"
+    )
+    metrics = [json.loads(m) for m in registry["metrics"].to_list()]
+    return registry.drop("metrics").with_columns(
+        pl.Series("churn_auc", [round(m.get("churn_auc", float("nan")), 3) for m in metrics]),
+        pl.Series("recontract_auc", [round(m.get("recontract_auc", float("nan")), 3) for m in metrics]),
+        pl.Series("nrc_r2", [round(m.get("nrc_r2", float("nan")), 3) for m in metrics]),
+    )
+
+
+def render_summary(warehouse: WarehouseResource, start: date, end: date) -> str:
+    with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_type=True, tbl_width_chars=140):
+        scores = str(trust_signal_summary(warehouse, start, end))
+        models = str(production_models(warehouse))
+    return (
+        f"customer_trust_signal {start} .. {end}\n{scores}\n\n"
+        f"production models (held-out metrics)\n{models}\n"
+    )
