@@ -1,0 +1,56 @@
+"""Render the raw source contract (raw_schema.py) as docs/source_contract.md.
+
+``python -m synthetic_telco.contract_doc`` rewrites the file; a test fails when it is out of date.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from synthetic_telco.raw_schema import RAW_TABLES
+
+DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "source_contract.md"
+
+# BigQuery types of the DuckDB types the contract uses.
+BIGQUERY_TYPES = {"VARCHAR": "STRING", "DATE": "DATE", "TIMESTAMP": "TIMESTAMP", "DOUBLE": "FLOAT64",
+                  "INTEGER": "INT64", "BOOLEAN": "BOOL"}
+
+INTRO = """# The source contract: bring your own raw tables
+
+The pipeline reads twelve raw tables from the schema (BigQuery: dataset) `raw`. Locally the synthetic telco
+generator writes them; in production your ingestion does. Provide these tables with these names, columns and
+types, and the whole graph runs unchanged. Extra columns are ignored; a missing, renamed or retyped column stops
+the daily run at the staging layer with a message that names it (see docs/runbook.md).
+
+Rules that hold for every table:
+- `loaded_at` is the time the row landed in the warehouse (UTC). Source freshness is checked on it.
+- Dates are calendar dates in the operator's time zone; timestamps are UTC.
+- Rows may arrive more than once: staging keeps the latest `loaded_at` per grain.
+- History must reach back to 2025-02-01 minus the longest feature window (180 days), i.e. 2024-08-01, for the
+  reference period to be computed; outcomes need data to 2026-01-31.
+
+This page is generated from `synthetic_telco/raw_schema.py` by `python -m synthetic_telco.contract_doc`.
+"""
+
+
+def render() -> str:
+    parts = [INTRO]
+    for table in RAW_TABLES:
+        parts.append(f"\n## `raw.{table.name}`\n\n{table.description}\n\nGrain: one row per "
+                     f"{', '.join(f'`{g}`' for g in table.grain)}.\n")
+        parts.append("| column | DuckDB type | BigQuery type | nullable | meaning |\n| --- | --- | --- | --- | --- |")
+        for c in table.columns:
+            parts.append(f"| `{c.name}` | {c.type} | {BIGQUERY_TYPES[c.type]} | {'yes' if c.nullable else 'no'} "
+                         f"| {c.description} |")
+    return "\n".join(parts) + "\n"
+
+
+def main() -> int:
+    DOC_PATH.write_text(render())
+    print(f"wrote {DOC_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
