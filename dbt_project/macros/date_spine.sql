@@ -1,0 +1,36 @@
+{#
+  The snapshot dates of the window the daily models build: every date from var start_date to var end_date
+  (inclusive), one row each, as column `snapshot_date`.
+
+  The day count is computed at compile time from the vars, and the rows come from cross-joined digit tables:
+  plain SQL on every engine (no generate_series / generate_date_array), no warehouse round trip at compile time.
+#}
+{% macro snapshot_date_spine(start_iso=none, end_iso=none) -%}
+    {%- set start = trust_index.parse_iso_date(start_iso or var('start_date')) -%}
+    {%- set end = trust_index.parse_iso_date(end_iso or var('end_date')) -%}
+    {%- set n_days = (end - start).days -%}
+    {%- if n_days < 0 -%}
+        {{ exceptions.raise_compiler_error("end_date " ~ end ~ " is before start_date " ~ start) }}
+    {%- endif -%}
+    {%- set n_digits = (n_days | string) | length -%}
+    select {{ trust_index.add_days("cast('" ~ start.isoformat() ~ "' as date)", "day_offset") }} as snapshot_date
+    from (
+        select
+            {%- for i in range(n_digits) %}
+            d{{ i }}.digit * {{ 10 ** i }}{% if not loop.last %} +{% endif %}
+            {%- endfor %} as day_offset
+        from
+            {%- for i in range(n_digits) %}
+            (
+                select 0 as digit union all select 1 union all select 2 union all select 3 union all select 4
+                union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
+            ) as d{{ i }}{% if not loop.last %} cross join{% endif %}
+            {%- endfor %}
+    ) as offsets
+    where day_offset <= {{ n_days }}
+{%- endmacro %}
+
+{% macro snapshot_window_filter(column) -%}
+    {#- True for rows whose date column lies in the window being built (var start_date .. end_date). -#}
+    {{ column }} between {{ trust_index.date_literal(var('start_date')) }} and {{ trust_index.date_literal(var('end_date')) }}
+{%- endmacro %}

@@ -1,0 +1,13 @@
+-- One row per customer (latest load), with normalised enumerations.
+with source as (
+    {{ trust_index.latest_rows(source('raw', 'customers'), ['customer_id']) }}
+)
+
+select
+    cast(customer_id as {{ trust_index.type_string() }}) as customer_id,
+    cast(signup_date as date) as signup_date,
+    lower(trim(region)) as region,
+    cast(birth_year as {{ trust_index.type_bigint() }}) as birth_year,
+    lower(trim(customer_type)) as customer_type,
+    loaded_at
+from source

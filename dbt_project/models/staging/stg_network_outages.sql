@@ -1,0 +1,14 @@
+-- One row per network outage, latest load; started_date is the UTC calendar date the outage started.
+with source as (
+    {{ trust_index.latest_rows(source('raw', 'network_outages'), ['outage_id']) }}
+)
+
+select
+    cast(outage_id as {{ trust_index.type_string() }}) as outage_id,
+    lower(trim(region)) as region,
+    lower(trim(product)) as product,
+    start_ts as started_at,
+    cast(start_ts as date) as started_date,
+    cast(duration_minutes as {{ trust_index.type_double() }}) as duration_minutes,
+    loaded_at
+from source

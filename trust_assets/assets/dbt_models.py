@@ -1,0 +1,194 @@
+"""The dbt models as Dagster assets, in two groups of executions.
+
+- ``trust_dbt_daily_models``: the incremental, snapshot_date-partitioned models (customer_360_definition and
+  the cohort feature tables), partitioned daily. A run builds every date of its partition window in one
+  ``dbt build`` (single-run backfills), so tests run once over the whole window, as asset checks.
+- ``trust_dbt_models``: everything else (staging and intermediate views, outcome_labels), unpartitioned.
+
+Each step is exactly one dbt invocation. The dbt vars always come from trust_assets.config (and the partition
+window), never from the defaults in dbt_project.yml.
+"""
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster import AssetExecutionContext
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from trust_assets import config
+from trust_assets.dbt_project import TRUST_DBT_PROJECT, dbt_executable
+from trust_assets.owners import ANALYTICS_ENGINEERING, DATA_ENGINEERING
+from trust_assets.partitions import DAILY_PARTITIONS, dbt_vars_for_window, partition_window_dates
+
+DAILY_SELECT = "config.materialized:incremental"
+
+
+def load_manifest() -> dict[str, Any]:
+    """The prepared dbt manifest, its DuckDB relation names pointing at this process's warehouse file.
+
+    dbt-duckdb names the catalog after the warehouse file's stem and writes it into every relation name of the
+    manifest; a manifest parsed against another file name would send the row-count and column-schema reads to
+    a catalog that does not exist. BigQuery manifests are used as they are.
+    """
+    manifest: dict[str, Any] = json.loads(TRUST_DBT_PROJECT.manifest_path.read_text())
+    if TRUST_DBT_PROJECT.target != "duckdb":
+        return manifest
+    catalog = config.duckdb_path().stem
+    for collection in ("nodes", "sources"):
+        for node in manifest.get(collection, {}).values():
+            old = node.get("database")
+            if not old or old == catalog:
+                continue
+            node["database"] = catalog
+            relation = node.get("relation_name")
+            if relation and relation.startswith(f'"{old}".'):
+                node["relation_name"] = f'"{catalog}".' + relation[len(old) + 3 :]
+    return manifest
+
+
+MANIFEST = load_manifest()
+
+# Dagster group of each business-layer model; staging and intermediate views go to "staging".
+_MODEL_GROUPS: Mapping[str, str] = {
+    "customer_360_definition": "customer_360",
+    "mobile_features": "cohort_features",
+    "tv_features": "cohort_features",
+    "broadband_features": "cohort_features",
+    "outcome_labels": "models",
+}
+_LAYER_GROUPS: Mapping[str, str] = {"staging": "staging", "intermediate": "staging"}
+
+
+def _layer(props: Mapping[str, Any]) -> str:
+    """The folder under models/ (staging, intermediate, marts); dbt's fqn is [project, folder, ...]."""
+    fqn = props.get("fqn") or []
+    return fqn[1] if len(fqn) > 2 else ""
+
+
+class TrustDbtTranslator(DagsterDbtTranslator):
+    """Asset keys are bare model names (raw sources are ``raw/<table>``); groups follow the architecture."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            # The same keys as trust_assets.assets.raw_sources declares for the raw tables.
+            return dg.AssetKey([config.SETTINGS.raw_schema, dbt_resource_props["name"]])
+        return dg.AssetKey(dbt_resource_props["name"])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "source":
+            return "raw_sources"
+        name = dbt_resource_props["name"]
+        return _MODEL_GROUPS.get(name) or _LAYER_GROUPS.get(_layer(dbt_resource_props), "models")
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        # The YAML description, without the SQL that dagster-dbt appends by default.
+        description = (dbt_resource_props.get("description") or "").strip()
+        return description or super().get_description(dbt_resource_props)
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str] | None:
+        if dbt_resource_props["resource_type"] == "source":
+            return [DATA_ENGINEERING]
+        owner = (dbt_resource_props.get("meta") or {}).get("owner") or (
+            dbt_resource_props.get("config", {}).get("meta") or {}
+        ).get("owner")
+        return [owner or ANALYTICS_ENGINEERING]
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        layer = "raw" if dbt_resource_props["resource_type"] == "source" else _layer(dbt_resource_props)
+        return {**super().get_tags(dbt_resource_props), "layer": layer or "marts"}
+
+
+TRANSLATOR = TrustDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def dbt_resource() -> DbtCliResource:
+    """The ``dbt`` resource: the project above, its target (duckdb or bigquery) and this environment's dbt."""
+    return DbtCliResource(
+        project_dir=TRUST_DBT_PROJECT,
+        target=TRUST_DBT_PROJECT.target,
+        dbt_executable=dbt_executable(),
+    )
+
+
+def _point_dbt_at_the_warehouse() -> None:
+    # profiles.yml resolves a relative TRUST_DUCKDB_PATH against dbt_project/ (dbt's cwd), config against the
+    # repo root: hand dbt the absolute file the Python assets use.
+    if TRUST_DBT_PROJECT.target == "duckdb":
+        os.environ["TRUST_DUCKDB_PATH"] = str(config.duckdb_path())
+
+
+def _dbt_build(
+    context: AssetExecutionContext, dbt: DbtCliResource, dbt_vars: Mapping[str, str]
+) -> Iterator[Any]:
+    _point_dbt_at_the_warehouse()
+    context.log.info(f"dbt build with vars {dict(dbt_vars)}")
+    args = [
+        "build",
+        "--vars",
+        json.dumps(dict(dbt_vars)),
+        # Unit tests check the SQL, not the data: they run in CI (tests/dbt), not in every daily run.
+        "--exclude-resource-type",
+        "unit_test",
+    ]
+    events = dbt.cli(args, context=context).stream()
+    if TRUST_DBT_PROJECT.target != "duckdb":
+        yield from events
+        return
+    try:
+        # Row counts and column schemas in the UI (read after dbt exits; on BigQuery each costs a query).
+        yield from events.fetch_row_counts().fetch_column_metadata()
+    finally:
+        _release_duckdb_in_this_process()
+
+
+def _release_duckdb_in_this_process() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open in this process after the metadata reads.
+
+    dagster-dbt reads row counts and column schemas through the dbt adapter inside the run process, and
+    dbt-duckdb keeps that connection for the life of the process: it would lock the warehouse file against
+    the next dbt subprocess and make other readers of the file fail ("different configuration").
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # dbt-duckdb is not installed where only BigQuery runs
+        return
+    environment = DuckDBConnectionManager._ENV
+    close = getattr(environment, "close", None)
+    if callable(close):
+        close()
+    DuckDBConnectionManager.close_all_connections()
+
+
+@dbt_assets(
+    manifest=MANIFEST,
+    project=TRUST_DBT_PROJECT,
+    select=DAILY_SELECT,
+    name="trust_dbt_daily_models",
+    partitions_def=DAILY_PARTITIONS,
+    # One dbt run for a whole backfill range: the models build every date of the window in one statement.
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    dagster_dbt_translator=TRANSLATOR,
+)
+def trust_dbt_daily_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """customer_360_definition and the cohort features for the snapshot dates of the partition window."""
+    start, end = partition_window_dates(context)
+    yield from _dbt_build(context, dbt, dbt_vars_for_window(start, end))
+
+
+@dbt_assets(
+    manifest=MANIFEST,
+    project=TRUST_DBT_PROJECT,
+    exclude=DAILY_SELECT,
+    name="trust_dbt_models",
+    dagster_dbt_translator=TRANSLATOR,
+)
+def trust_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """Staging and intermediate views over the raw sources, and the outcome labels of the reference date."""
+    reference_date = config.SETTINGS.model.reference_date
+    yield from _dbt_build(context, dbt, dbt_vars_for_window(reference_date, reference_date))
+
+
+__all__ = ["TRANSLATOR", "TrustDbtTranslator", "dbt_resource", "trust_dbt_daily_models", "trust_dbt_models"]
