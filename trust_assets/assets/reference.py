@@ -1,0 +1,289 @@
+"""``hierarchical_reference_stats``: the fixed ruler every score is measured with.
+
+Also the small helpers the trust-index assets share (feature reads and column-schema metadata), kept here
+so that the scoring functions stay free of Dagster.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+
+import dagster as dg
+import polars as pl
+
+from resources.warehouse import WarehouseResource
+from trust_assets.config import COHORTS, SETTINGS, Cohort, feature_names
+from trust_assets.owners import ML_ENGINEERING
+from trust_assets.scoring.reference_stats import (
+    RULER_COLUMN_DESCRIPTIONS,
+    RULER_SCHEMA,
+    compute_reference_stats_from_wide,
+    conform_ruler,
+    describe_ruler_difference,
+    ruler_fingerprint,
+    unusable_entries,
+)
+
+RULER_TABLE = "hierarchical_reference_stats"
+RULER_ISSUES_TABLE = "ruler_issues"
+
+RULER_ISSUES_SCHEMA: dict[str, pl.DataType] = {
+    "ruler_version": pl.String(),
+    "issued_at": pl.Datetime("us", "UTC"),
+    "fingerprint": pl.String(),
+    "period_start": pl.Date(),
+    "period_end": pl.Date(),
+    "snapshot_dates": pl.String(),
+    "min_segment_support": pl.Int64(),
+    "rows": pl.Int64(),
+    "run_id": pl.String(),
+}
+
+
+# --- shared helpers -------------------------------------------------------------------------------------------
+_SQL_TYPES: dict[type[pl.DataType], str] = {
+    pl.String: "varchar",
+    pl.Float64: "double",
+    pl.Int64: "bigint",
+    pl.Int32: "integer",
+    pl.Boolean: "boolean",
+    pl.Date: "date",
+    pl.Datetime: "timestamp with time zone",
+}
+
+
+def column_schema(schema: Mapping[str, pl.DataType], descriptions: Mapping[str, str]) -> dg.TableSchema:
+    """``dagster/column_schema`` metadata from a table's Polars schema and column descriptions."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name, _SQL_TYPES.get(type(dtype), str(dtype)).lower(), description=descriptions.get(name))
+            for name, dtype in schema.items()
+        ]
+    )
+
+
+def feature_table(cohort: Cohort | str) -> str:
+    return f"{Cohort(cohort).value}_features"
+
+
+def feature_columns_or_fail(warehouse: WarehouseResource, cohort: Cohort | str) -> list[str]:
+    """The columns a cohort's scoring reads; fails clearly if the feature table changed shape."""
+    table = feature_table(cohort)
+    wanted = ["snapshot_date", "customer_id", "segment", *feature_names(cohort)]
+    if not warehouse.table_exists(table):
+        raise dg.Failure(description=f"The feature table {table} does not exist: materialise the features first.")
+    present = set(warehouse.columns(table))
+    absent = [c for c in wanted if c not in present]
+    if absent:
+        raise dg.Failure(
+            description=(
+                f"{table} lacks the columns {absent} that the feature definition of {Cohort(cohort).value} "
+                "(trust_assets/config.py FEATURES) expects: the upstream model changed shape. Fix the dbt model "
+                "or, for an intended feature change, issue a new ruler version and retrain."
+            ),
+            metadata={"table": table, "missing_columns": ", ".join(absent)},
+        )
+    return wanted
+
+
+def date_list_sql(days: Sequence[date]) -> str:
+    """A literal list of DATEs from configuration (trusted values), readable by DuckDB and BigQuery alike."""
+    return ", ".join(f"DATE '{d.isoformat()}'" for d in days)
+
+
+def read_feature_rows(
+    warehouse: WarehouseResource, cohort: Cohort | str, where: str, params: Mapping[str, object]
+) -> pl.DataFrame:
+    """A cohort's feature rows (key columns and the configured features), in a deterministic order."""
+    columns = feature_columns_or_fail(warehouse, cohort)
+    frame = warehouse.read(
+        f"select {', '.join(columns)} from {{analytics}}.{feature_table(cohort)} where {where}"
+        " order by snapshot_date, customer_id",
+        params,
+    )
+    return frame.with_columns(
+        pl.col("snapshot_date").cast(pl.Date),
+        pl.col("customer_id").cast(pl.String),
+        pl.col("segment").cast(pl.String),
+        *[pl.col(f).cast(pl.Float64) for f in feature_names(cohort)],
+    )
+
+
+def markdown_table(frame: pl.DataFrame, float_format: str = "{:.4f}") -> str:
+    """A small frame (metadata-sized) as a Markdown table."""
+    def _cell(value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float):
+            return float_format.format(value)
+        return str(value)
+
+    head = "| " + " | ".join(frame.columns) + " |"
+    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
+    body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.iter_rows()]
+    return "\n".join([head, rule, *body])
+
+
+def snapshot_partition_keys(days: Sequence[date]) -> list[str]:
+    return [d.isoformat() for d in days]
+
+
+def feature_deps(partition_keys: Sequence[str]) -> list[dg.AssetDep]:
+    """Dependencies on specific days of the three cohort feature tables."""
+    return [
+        dg.AssetDep(
+            dg.AssetKey(feature_table(c)),
+            partition_mapping=dg.SpecificPartitionsPartitionMapping(list(partition_keys)),
+        )
+        for c in COHORTS
+    ]
+
+
+# --- the ruler -------------------------------------------------------------------------------------------------
+def _stored_ruler(warehouse: WarehouseResource, version: str) -> pl.DataFrame:
+    if not warehouse.table_exists(RULER_TABLE):
+        return pl.DataFrame(schema=RULER_SCHEMA)
+    return conform_ruler(
+        warehouse.read(f"select * from {{analytics}}.{RULER_TABLE} where ruler_version = $v", {"v": version})
+    )
+
+
+def _issue_recorded(warehouse: WarehouseResource, version: str) -> bool:
+    if not warehouse.table_exists(RULER_ISSUES_TABLE):
+        return False
+    found = warehouse.read(
+        f"select count(*) as n from {{analytics}}.{RULER_ISSUES_TABLE} where ruler_version = $v", {"v": version}
+    )
+    return bool(found["n"][0])
+
+
+def _issue_row(ruler: pl.DataFrame, fingerprint: str, run_id: str) -> pl.DataFrame:
+    settings = SETTINGS.ruler
+    row = {
+        "ruler_version": settings.version,
+        "issued_at": datetime.now(UTC),
+        "fingerprint": fingerprint,
+        "period_start": settings.reference_start,
+        "period_end": settings.reference_end,
+        "snapshot_dates": ",".join(d.isoformat() for d in settings.snapshot_dates),
+        "min_segment_support": settings.min_segment_support,
+        "rows": ruler.height,
+        "run_id": run_id,
+    }
+    return pl.DataFrame([row], schema=RULER_ISSUES_SCHEMA)
+
+
+def _ruler_summary(ruler: pl.DataFrame) -> dict[str, dg.MetadataValue | str | int | float]:
+    per_cohort = (
+        ruler.group_by("cohort")
+        .agg(
+            pl.col("segment").drop_nulls().n_unique().alias("segments"),
+            pl.col("segment").is_not_null().sum().alias("segment_rows"),
+            pl.col("n").filter(pl.col("segment").is_null()).max().alias("max_reference_values"),
+        )
+        .sort("cohort")
+    )
+    unusable = unusable_entries(ruler)
+    return {
+        "cohorts": dg.MetadataValue.md(markdown_table(per_cohort)),
+        "segment_rows": int(ruler["segment"].is_not_null().sum()),
+        "cohort_rows": int(ruler["segment"].is_null().sum()),
+        "unusable_entries": int(unusable.height),
+        "unusable_entry_list": dg.MetadataValue.md(markdown_table(unusable) if unusable.height else "none"),
+    }
+
+
+@dg.asset(
+    name=RULER_TABLE,
+    group_name="reference",
+    owners=[ML_ENGINEERING],
+    kinds={"polars"},
+    deps=feature_deps(snapshot_partition_keys(SETTINGS.ruler.snapshot_dates)),
+    tags={"layer": "reference"},
+    description=(
+        "The fixed ruler of the trust index: for every feature, its average and typical spread (standard "
+        "deviation) among customers in the reference period (month-end snapshots, "
+        f"{SETTINGS.ruler.reference_start} to {SETTINGS.ruler.reference_end}), per product and, where a plan, "
+        "package or speed tier has enough customers, per segment. Every daily score measures a customer against "
+        "this ruler, never against today's population, so a score only moves when the customer's own behaviour "
+        "moves. Each ruler version is issued once and frozen: a run that would change an issued version fails "
+        "instead; a new ruler is an explicit act (bump RulerSettings.version), recorded in ruler_issues."
+    ),
+    metadata={"dagster/column_schema": column_schema(RULER_SCHEMA, RULER_COLUMN_DESCRIPTIONS)},
+)
+def hierarchical_reference_stats(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    settings = SETTINGS.ruler
+    days = settings.snapshot_dates
+    frames: dict[str, pl.DataFrame] = {}
+    for cohort in COHORTS:
+        frame = read_feature_rows(warehouse, cohort, f"snapshot_date in ({date_list_sql(days)})", {})
+        present = set(frame["snapshot_date"].unique().to_list())
+        absent = [d for d in days if d not in present]
+        if absent:
+            raise dg.Failure(
+                description=(
+                    f"{feature_table(cohort)} has no rows for the reference snapshot date(s) "
+                    f"{', '.join(map(str, absent))}: materialise those feature partitions before the ruler."
+                ),
+                metadata={"cohort": cohort.value, "missing_dates": ", ".join(map(str, absent))},
+            )
+        frames[cohort.value] = frame
+
+    fresh = compute_reference_stats_from_wide(
+        frames,
+        {c.value: feature_names(c) for c in COHORTS},
+        ruler_version=settings.version,
+        period_start=settings.reference_start,
+        period_end=settings.reference_end,
+        min_segment_support=settings.min_segment_support,
+    )
+    fingerprint = ruler_fingerprint(fresh)
+    stored = _stored_ruler(warehouse, settings.version)
+    common: dict[str, object] = {
+        "ruler_version": settings.version,
+        "fingerprint": fingerprint,
+        "ruler_rows": fresh.height,
+        "reference_rows": dg.MetadataValue.json({c: f.height for c, f in frames.items()}),
+        "snapshot_dates": ", ".join(d.isoformat() for d in days),
+        **_ruler_summary(fresh),
+    }
+
+    if stored.height:
+        stored_fingerprint = ruler_fingerprint(stored)
+        if stored_fingerprint != fingerprint:
+            difference = describe_ruler_difference(stored, fresh)
+            raise dg.Failure(
+                description=(
+                    f"The ruler {settings.version} is frozen, but the reference data now gives different "
+                    f"statistics ({difference}). The stored ruler was left untouched. If the reference features "
+                    "changed on purpose, issue a new ruler: bump RulerSettings.version in trust_assets/config.py, "
+                    "re-materialise hierarchical_reference_stats and retrain the models on the new version. "
+                    "Otherwise find out why the reference-period feature partitions changed."
+                ),
+                metadata={
+                    "ruler_version": settings.version,
+                    "stored_fingerprint": stored_fingerprint,
+                    "fresh_fingerprint": fingerprint,
+                    "difference": difference,
+                },
+            )
+        if not _issue_recorded(warehouse, settings.version):
+            # A run that stopped between the two appends left the ruler without its issue record: complete it.
+            warehouse.append(RULER_ISSUES_TABLE, _issue_row(stored, stored_fingerprint, context.run_id))
+        context.log.info(f"ruler {settings.version} unchanged (fingerprint {fingerprint[:12]}); nothing written")
+        return dg.MaterializeResult(
+            metadata={**common, "ruler_status": "unchanged", "dagster/row_count": _table_rows(warehouse)}
+        )
+
+    warehouse.append(RULER_TABLE, fresh)
+    warehouse.append(RULER_ISSUES_TABLE, _issue_row(fresh, fingerprint, context.run_id))
+    context.log.info(f"issued ruler {settings.version} ({fresh.height} rows, fingerprint {fingerprint[:12]})")
+    return dg.MaterializeResult(
+        metadata={**common, "ruler_status": "issued", "dagster/row_count": _table_rows(warehouse)}
+    )
+
+
+def _table_rows(warehouse: WarehouseResource) -> int:
+    return int(warehouse.read(f"select count(*) as n from {{analytics}}.{RULER_TABLE}")["n"][0])

@@ -1,0 +1,258 @@
+"""``customer_trust_signal``: the daily trust score of every customer and product held."""
+
+# No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
+from datetime import date, timedelta
+
+import dagster as dg
+import polars as pl
+
+from resources.warehouse import WarehouseResource
+from trust_assets.assets.models import REGISTRY_TABLE, WEIGHTS_TABLE
+from trust_assets.assets.reference import (
+    RULER_TABLE,
+    column_schema,
+    feature_columns_or_fail,
+    feature_table,
+    markdown_table,
+    read_feature_rows,
+)
+from trust_assets.config import COHORT_IDENTIFIERS, COHORTS, SETTINGS, Cohort, feature_names
+from trust_assets.owners import ML_ENGINEERING
+from trust_assets.partitions import DAILY_PARTITIONS
+from trust_assets.scoring.arithmetic import ScoringModel, score_frame
+from trust_assets.scoring.registry import ProductionModelError, production_model_row, scoring_model
+from trust_assets.scoring.union import (
+    TRUST_SIGNAL_COLUMN_DESCRIPTIONS,
+    TRUST_SIGNAL_SCHEMA,
+    attach_identifiers,
+    union_cohort_scores,
+)
+
+SIGNAL_TABLE = "customer_trust_signal"
+CUSTOMER_360 = "customer_360_definition"
+# A long backfill is scored and written in runs of consecutive days of at most this many feature rows (all
+# cohorts), each run one atomic replace: memory stays bounded and a re-run replaces rather than duplicates.
+# A daily run is a single write.
+MAX_ROWS_PER_WRITE = 1_000_000
+
+
+def window_days(start: date, end: date) -> list[date]:
+    """Every day of the inclusive range [start, end]."""
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def missing_days(present: set[date], start: date, end: date) -> list[date]:
+    return [d for d in window_days(start, end) if d not in present]
+
+
+def plan_chunks(rows_per_day: dict[date, int], max_rows: int) -> list[tuple[date, date]]:
+    """Consecutive inclusive day ranges covering every day given, each with at most ``max_rows`` rows
+    (a single day larger than that is a range of its own)."""
+    out: list[tuple[date, date]] = []
+    start: date | None = None
+    last: date | None = None
+    total = 0
+    for day in sorted(rows_per_day):
+        n = rows_per_day[day]
+        if start is not None and last is not None and total + n > max_rows:
+            out.append((start, last))
+            start, total = None, 0
+        start = day if start is None else start
+        last, total = day, total + n
+    if start is not None and last is not None:
+        out.append((start, last))
+    return out
+
+
+def _production_models(warehouse: WarehouseResource) -> dict[Cohort, tuple[ScoringModel, pl.DataFrame]]:
+    """Each cohort's production model and the ruler rows of the version it was trained with."""
+    for table in (REGISTRY_TABLE, WEIGHTS_TABLE, RULER_TABLE):
+        if not warehouse.table_exists(table):
+            raise dg.Failure(description=f"{table} does not exist: issue the ruler and train the models first.")
+    registry = warehouse.read(f"select * from {{analytics}}.{REGISTRY_TABLE} where status = 'production'")
+    out: dict[Cohort, tuple[ScoringModel, pl.DataFrame]] = {}
+    for cohort in COHORTS:
+        try:
+            row = production_model_row(registry, cohort.value)
+            weights = warehouse.read(
+                f"select * from {{analytics}}.{WEIGHTS_TABLE} where model_version = $v", {"v": row["model_version"]}
+            )
+            model = scoring_model(row, weights)
+        except ProductionModelError as exc:
+            raise dg.Failure(description=f"Cannot score {cohort.value}: {exc}") from exc
+        ruler = warehouse.read(
+            f"select * from {{analytics}}.{RULER_TABLE} where ruler_version = $v and cohort = $c",
+            {"v": model.ruler_version, "c": cohort.value},
+        )
+        if ruler.height == 0:
+            raise dg.Failure(
+                description=(
+                    f"Cannot score {cohort.value}: the production model {model.model_version} was trained with "
+                    f"ruler {model.ruler_version}, which {RULER_TABLE} does not hold."
+                )
+            )
+        out[cohort] = (model, ruler)
+    return out
+
+
+def _check_coverage(warehouse: WarehouseResource, start: date, end: date) -> dict[date, int]:
+    """Feature rows per day of the window (all cohorts together).
+
+    Refuses the whole window if any cohort lacks feature rows on any day: an empty day must not publish.
+    """
+    per_day: dict[date, int] = {}
+    for cohort in COHORTS:
+        feature_columns_or_fail(warehouse, cohort)
+        counts = warehouse.read(
+            f"select snapshot_date, count(*) as n from {{analytics}}.{feature_table(cohort)} "
+            "where snapshot_date between $start and $end group by snapshot_date",
+            {"start": start, "end": end},
+        ).with_columns(pl.col("snapshot_date").cast(pl.Date))
+        absent = missing_days(set(counts["snapshot_date"].to_list()), start, end)
+        if absent:
+            shown = ", ".join(d.isoformat() for d in absent[:10]) + (" ..." if len(absent) > 10 else "")
+            raise dg.Failure(
+                description=(
+                    f"No {cohort.value} feature rows for {shown} in {feature_table(cohort)}: refusing to publish "
+                    f"customer_trust_signal for {start} .. {end}. Materialise the {cohort.value} features for "
+                    "those days (and check the upstream loads) before re-running this partition."
+                ),
+                metadata={"cohort": cohort.value, "missing_dates": shown},
+            )
+        for day, n in counts.iter_rows():
+            per_day[day] = per_day.get(day, 0) + int(n)
+    return per_day
+
+
+def _read_customer_360(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:
+    identifiers = sorted({c for ids in COHORT_IDENTIFIERS.values() for c in ids})
+    return warehouse.read(
+        f"select snapshot_date, customer_id, {', '.join(identifiers)}, region from {{analytics}}.{CUSTOMER_360} "
+        "where snapshot_date between $start and $end",
+        {"start": start, "end": end},
+    )
+
+
+def _score_chunk(
+    warehouse: WarehouseResource,
+    models: dict[Cohort, tuple[ScoringModel, pl.DataFrame]],
+    start: date,
+    end: date,
+) -> tuple[pl.DataFrame, dict[str, int], list[pl.DataFrame]]:
+    people = _read_customer_360(warehouse, start, end)
+    scored: dict[Cohort, pl.DataFrame] = {}
+    unmatched: dict[str, int] = {}
+    unusable: list[pl.DataFrame] = []
+    for cohort, (model, ruler) in models.items():
+        features = read_feature_rows(
+            warehouse, cohort, "snapshot_date between $start and $end", {"start": start, "end": end}
+        )
+        try:
+            scores, report = score_frame(
+                features, ruler, model, cohort.value, feature_names(cohort), SETTINGS.model.top_drivers
+            )
+            joined = attach_identifiers(scores, people, cohort)
+        except ValueError as exc:
+            raise dg.Failure(description=f"Scoring {cohort.value} for {start} .. {end} failed: {exc}") from exc
+        unmatched[cohort.value] = int((~joined["has_customer_360"].fill_null(False)).sum())
+        unusable.append(report)
+        scored[cohort] = joined
+    return union_cohort_scores(scored), unmatched, unusable
+
+
+def _distribution(stats: pl.DataFrame) -> pl.DataFrame:
+    return (
+        stats.group_by("cohort")
+        .agg(
+            pl.len().alias("rows"),
+            pl.col("trust_score").mean().alias("mean"),
+            pl.col("trust_score").quantile(0.1, interpolation="linear").alias("p10"),
+            pl.col("trust_score").quantile(0.5, interpolation="linear").alias("p50"),
+            pl.col("trust_score").quantile(0.9, interpolation="linear").alias("p90"),
+            pl.col("missing_features").sum().alias("missing_values"),
+        )
+        .with_columns(
+            (
+                pl.col("missing_values")
+                / (pl.col("rows") * pl.col("cohort").replace_strict(
+                    {c.value: len(feature_names(c)) for c in COHORTS}, return_dtype=pl.Int64
+                ))
+            ).alias("missing_share")
+        )
+        .sort("cohort")
+    )
+
+
+@dg.asset(
+    name=SIGNAL_TABLE,
+    group_name="trust_signal",
+    owners=[ML_ENGINEERING],
+    kinds={"polars"},
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[
+        *[dg.AssetDep(feature_table(c)) for c in COHORTS],
+        dg.AssetDep(CUSTOMER_360),
+        dg.AssetDep(RULER_TABLE),
+        dg.AssetDep(WEIGHTS_TABLE),
+        dg.AssetDep(REGISTRY_TABLE),
+    ],
+    tags={"layer": "trust_signal"},
+    description=(
+        "The Experiential Trust Index: one score per customer, product held and day, from -1 (trust eroding) "
+        "to +1 (strong), for Mobile, TV and Broadband in one table. Each score measures the customer's own "
+        "behaviour (usage, faults, care contacts, payments, contract, revenue) against the fixed ruler with the "
+        "product's production model, so day-to-day moves reflect the customer, not the population or the model. "
+        "Every row names the model and ruler versions that produced it and its top drivers. A day is published "
+        "only when every product has feature rows for it."
+    ),
+    metadata={"dagster/column_schema": column_schema(TRUST_SIGNAL_SCHEMA, TRUST_SIGNAL_COLUMN_DESCRIPTIONS)},
+)
+def customer_trust_signal(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    window = context.partition_time_window
+    start = window.start.date()
+    end = window.end.date() - timedelta(days=1)  # the window's end is exclusive
+    models = _production_models(warehouse)
+    rows_per_day = _check_coverage(warehouse, start, end)
+
+    stats: list[pl.DataFrame] = []
+    unmatched_total: dict[str, int] = {c.value: 0 for c in COHORTS}
+    unusable: list[pl.DataFrame] = []
+    rows = 0
+    for chunk_start, chunk_end in plan_chunks(rows_per_day, MAX_ROWS_PER_WRITE):
+        frame, unmatched, reports = _score_chunk(warehouse, models, chunk_start, chunk_end)
+        warehouse.replace_partitions(SIGNAL_TABLE, frame, chunk_start, chunk_end)
+        context.log.info(f"published {frame.height} rows for {chunk_start} .. {chunk_end}")
+        rows += frame.height
+        stats.append(frame.select("cohort", "trust_score", "missing_features"))
+        unusable.extend(reports)
+        for cohort, n in unmatched.items():
+            unmatched_total[cohort] += n
+
+    dist = _distribution(pl.concat(stats))
+    unusable_entries = (
+        pl.concat(unusable)
+        .group_by("cohort", "segment", "feature")
+        .agg(pl.col("stddev").first(), pl.col("rows_affected").sum())
+        .sort("cohort", "feature", "segment", nulls_last=False)
+    )
+    if any(unmatched_total.values()):
+        context.log.warning(f"feature rows without a customer_360_definition row: {unmatched_total}")
+    metadata: dict[str, object] = {
+        "dagster/row_count": rows,
+        "window": f"{start} .. {end}",
+        "score_distribution": dg.MetadataValue.md(markdown_table(dist)),
+        "model_versions": dg.MetadataValue.json({c.value: m.model_version for c, (m, _) in models.items()}),
+        "ruler_versions": dg.MetadataValue.json({c.value: m.ruler_version for c, (m, _) in models.items()}),
+        "rows_without_customer_360": dg.MetadataValue.json(unmatched_total),
+        "unusable_ruler_entries": dg.MetadataValue.md(
+            markdown_table(unusable_entries) if unusable_entries.height else "none"
+        ),
+    }
+    for row in dist.iter_rows(named=True):  # one row per cohort
+        cohort = row["cohort"]
+        metadata[f"{cohort}_rows"] = int(row["rows"])
+        metadata[f"{cohort}_missing_share"] = float(row["missing_share"])
+        for key in ("mean", "p10", "p50", "p90"):
+            metadata[f"{cohort}_trust_{key}"] = float(row[key])
+    return dg.MaterializeResult(metadata=metadata)
