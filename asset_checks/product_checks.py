@@ -1,0 +1,366 @@
+"""Asset checks on the product tables, as the UI shows them.
+
+Daily tables get partition-aware checks: each reads only the partition window's rows, in the warehouse (a
+single-run backfill checks its whole range in one query). Checks whose failure must stop downstream work are
+``blocking=True`` and fail with ERROR severity; trend checks warn. docs/checks.md lists every check with its
+severity and the reason for it.
+"""
+
+# No ``from __future__ import annotations`` here: Dagster checks the ``context`` annotation of a check function
+# when it is decorated, and a string annotation fails that check.
+from collections.abc import Callable
+from datetime import date
+
+import dagster as dg
+import pandera.polars as pa
+import polars as pl
+
+from asset_checks import rules
+from asset_checks.reads import (
+    CUSTOMER_360,
+    REGISTRY,
+    RULER,
+    RULER_ISSUES,
+    TRUST_SIGNAL,
+    WEIGHTS,
+    MissingTable,
+    feature_table,
+    read_daily_counts,
+    read_holders,
+    read_table,
+    read_window,
+)
+from asset_checks.schemas import (
+    Customer360Schema,
+    ModelRegistrySchema,
+    ModelWeightsSchema,
+    ReferenceStatsSchema,
+    TrustSignalSchema,
+    feature_model,
+)
+from asset_checks.violations import Violation, check_result
+from asset_checks.windows import label, window_of
+from resources.warehouse import WarehouseResource
+from trust_assets.config import COHORTS, SETTINGS, Cohort, feature_names
+from trust_assets.partitions import DAILY_PARTITIONS
+
+ERROR = dg.AssetCheckSeverity.ERROR
+WARN = dg.AssetCheckSeverity.WARN
+
+Evaluation = tuple[list[Violation], dg.AssetCheckSeverity]
+
+
+def _run(
+    evaluate: Callable[[], Evaluation], passed_text: str, window: str | None
+) -> dg.AssetCheckResult:
+    try:
+        found, severity = evaluate()
+    except MissingTable as missing:
+        found, severity = [missing.violation], ERROR
+    return check_result(found, severity=severity, passed_text=passed_text, partition=window)
+
+
+# --- check factories for the daily tables -------------------------------------------------------------------------
+def _schema_check(table: str, model: type[pa.DataFrameModel]) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(table),
+        name="schema",
+        partitions_def=DAILY_PARTITIONS,
+        blocking=True,
+        description=(
+            f"The partition's rows of {table} match its Pandera schema (asset_checks/schemas.py): columns and "
+            "types, non-null keys, unique grain, allowed values and ranges."
+        ),
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        start, end = window_of(context)
+
+        def evaluate() -> Evaluation:
+            return rules.schema_violations(read_window(warehouse, table, start, end), model, table), ERROR
+
+        return _run(evaluate, f"{table} matches its schema for {label(start, end)}.", label(start, end))
+
+    return _check
+
+
+def _row_count_check(table: str) -> dg.AssetChecksDefinition:
+    tolerance = SETTINGS.monitoring.row_count_tolerance
+
+    @dg.asset_check(
+        asset=dg.AssetKey(table),
+        name="row_count_stable",
+        partitions_def=DAILY_PARTITIONS,
+        # Blocks only when a day is empty (ERROR); a moved count warns and lets the day through.
+        blocking=True,
+        description=(
+            f"Each day's row count of {table} is within {tolerance:.0%} of the previous day's "
+            "(MonitoringSettings.row_count_tolerance). WARN when it moved; ERROR when a day is empty."
+        ),
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        start, end = window_of(context)
+
+        def evaluate() -> Evaluation:
+            counts = read_daily_counts(warehouse, table, start, end)
+            found, empty = rules.row_count_violations(counts, start, end, tolerance, table)
+            return found, ERROR if empty else WARN
+
+        return _run(evaluate, f"{table} row counts are stable for {label(start, end)}.", label(start, end))
+
+    return _check
+
+
+def _feature_coverage_check(cohort: Cohort) -> dg.AssetChecksDefinition:
+    table = feature_table(cohort)
+
+    @dg.asset_check(
+        asset=dg.AssetKey(table),
+        name="covers_customer_360",
+        partitions_def=DAILY_PARTITIONS,
+        blocking=True,
+        description=(
+            f"{table} has exactly one row per customer holding {cohort.value} in customer_360_definition "
+            "(has_" + cohort.value + ") on each day, and no other rows."
+        ),
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        start, end = window_of(context)
+
+        def evaluate() -> Evaluation:
+            rows = read_window(warehouse, table, start, end, "snapshot_date, customer_id").with_columns(
+                pl.lit(cohort.value).alias("cohort")
+            )
+            expected = read_holders(warehouse, start, end, [cohort.value])
+            what = f"every customer with has_{cohort.value} in customer_360_definition"
+            return rules.coverage_violations(rows, expected, table, what), ERROR
+
+        return _run(evaluate, f"{table} covers every {cohort.value} holder for {label(start, end)}.", label(start, end))
+
+    return _check
+
+
+def _missing_share_check(cohort: Cohort) -> dg.AssetChecksDefinition:
+    table = feature_table(cohort)
+    limit = SETTINGS.monitoring.max_missing_share
+    features = feature_names(cohort)
+
+    @dg.asset_check(
+        asset=dg.AssetKey(table),
+        name="missing_share",
+        partitions_def=DAILY_PARTITIONS,
+        blocking=False,
+        description=(
+            f"Per day and feature, at most {limit:.0%} of {table}'s values are missing (NULL or not finite; "
+            "MonitoringSettings.max_missing_share). Missing values score at the reference mean, so a higher "
+            "share flattens scores: WARN."
+        ),
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        start, end = window_of(context)
+
+        def evaluate() -> Evaluation:
+            frame = read_window(warehouse, table, start, end)
+            return rules.missing_share_violations(frame, features, limit, table), WARN
+
+        return _run(evaluate, f"{table} missing shares within {limit:.0%} for {label(start, end)}.", label(start, end))
+
+    return _check
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(TRUST_SIGNAL),
+    name="scored_once_per_product",
+    partitions_def=DAILY_PARTITIONS,
+    blocking=True,
+    description=(
+        "Every customer active on a day (a customer_360_definition row) is scored exactly once per product "
+        "held (has_mobile, has_tv, has_broadband), and nobody else is scored."
+    ),
+)
+def trust_signal_coverage(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    start, end = window_of(context)
+
+    def evaluate() -> Evaluation:
+        scored = read_window(warehouse, TRUST_SIGNAL, start, end, "snapshot_date, cohort, customer_id")
+        expected = read_holders(warehouse, start, end)
+        what = "every customer holding the product in customer_360_definition"
+        return rules.coverage_violations(scored, expected, TRUST_SIGNAL, what), ERROR
+
+    return _run(evaluate, f"Every holder scored exactly once per product for {label(start, end)}.", label(start, end))
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(TRUST_SIGNAL),
+    name="provenance",
+    partitions_def=DAILY_PARTITIONS,
+    blocking=True,
+    description=(
+        "Every row names a registered model version of its cohort and an issued ruler version whose content "
+        "is unchanged since it was issued (fingerprint in ruler_issues)."
+    ),
+)
+def trust_signal_provenance(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    start, end = window_of(context)
+
+    def evaluate() -> Evaluation:
+        used = _versions_used(warehouse, start, end)
+        registry = read_table(warehouse, REGISTRY).select("model_version", "cohort")
+        found: list[Violation] = []
+        unknown = used.join(registry, on=["model_version", "cohort"], how="anti")
+        if unknown.height:
+            found.append(Violation(TRUST_SIGNAL, "model_version", "a registered model version of the row's cohort",
+                                   int(unknown["rows"].sum()), unknown))
+        ruler = read_table(warehouse, RULER)
+        issues = read_table(warehouse, RULER_ISSUES)
+        versions = used["ruler_version"].unique().to_list()
+        not_issued = used.filter(~pl.col("ruler_version").is_in(issues["ruler_version"].to_list()))
+        if not_issued.height:
+            found.append(Violation(TRUST_SIGNAL, "ruler_version", "an issued ruler version",
+                                   int(not_issued["rows"].sum()), not_issued))
+        found += rules.fingerprint_violations(
+            ruler.filter(pl.col("ruler_version").is_in(versions)),
+            issues.filter(pl.col("ruler_version").is_in(versions)),
+        )
+        return found, ERROR
+
+    return _run(evaluate, f"Model and ruler versions are registered and intact for {label(start, end)}.",
+                label(start, end))
+
+
+def _versions_used(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:
+    if not warehouse.table_exists(TRUST_SIGNAL):
+        raise MissingTable(TRUST_SIGNAL)
+    return warehouse.read(
+        f"select cohort, model_version, ruler_version, count(*) as rows from {{analytics}}.{TRUST_SIGNAL} "
+        "where snapshot_date between $start and $end group by cohort, model_version, ruler_version "
+        "order by cohort, model_version",
+        {"start": start, "end": end},
+    )
+
+
+# --- the ruler and the models (unpartitioned) -----------------------------------------------------------------------
+@dg.asset_check(
+    asset=dg.AssetKey(RULER),
+    name="schema",
+    blocking=True,
+    description=(
+        "hierarchical_reference_stats matches its schema: columns and types, cohorts, features from the "
+        "configuration, n >= 0, stddev >= 0, and one row per ruler_version, cohort, segment and feature."
+    ),
+)
+def ruler_schema(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def evaluate() -> Evaluation:
+        ruler = read_table(warehouse, RULER)
+        found = rules.schema_violations(ruler, ReferenceStatsSchema, RULER)
+        found += rules.grain_violations(ruler, ["ruler_version", "cohort", "segment", "feature"], RULER)
+        return found, ERROR
+
+    return _run(evaluate, "The ruler matches its schema and grain.", None)
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(RULER),
+    name="fingerprint_unchanged",
+    blocking=True,
+    description=(
+        "Each ruler version's content still has the fingerprint recorded in ruler_issues when it was issued "
+        "(trust_assets/scoring/reference_stats.py ruler_fingerprint): the ruler never moves."
+    ),
+)
+def ruler_fingerprint_unchanged(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def evaluate() -> Evaluation:
+        return rules.fingerprint_violations(read_table(warehouse, RULER), read_table(warehouse, RULER_ISSUES)), ERROR
+
+    return _run(evaluate, "Every issued ruler version is unchanged.", None)
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(RULER),
+    name="stddev_usable",
+    blocking=False,
+    description=(
+        "No ruler row has a zero or NULL standard deviation. Such a feature is unusable and scores with "
+        "weight 0 (spec section 3), so the index still runs: WARN, to be fixed with the next ruler version."
+    ),
+)
+def ruler_stddev_usable(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def evaluate() -> Evaluation:
+        return rules.stddev_violations(read_table(warehouse, RULER)), WARN
+
+    return _run(evaluate, "Every ruler row has a positive standard deviation.", None)
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(WEIGHTS),
+    name="schema",
+    blocking=True,
+    description=(
+        "trust_model_weights matches its schema (weight = w_recontract + w_nrc - w_churn, finite, one row per "
+        "model version and feature) and every registered version has a weight for each configured feature."
+    ),
+)
+def weights_schema(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def evaluate() -> Evaluation:
+        weights = read_table(warehouse, WEIGHTS)
+        found = rules.schema_violations(weights, ModelWeightsSchema, WEIGHTS)
+        registry = read_table(warehouse, REGISTRY)
+        found += rules.weights_coverage_violations(
+            weights, registry, {c.value: feature_names(c) for c in COHORTS}
+        )
+        return found, ERROR
+
+    return _run(evaluate, "The model weights match their schema and cover every feature.", None)
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(REGISTRY),
+    name="schema",
+    blocking=True,
+    description=(
+        "model_registry matches its schema: one row per model version, known cohort and status, finite "
+        "raw-score reference mean, raw_ref_stddev > 0."
+    ),
+)
+def registry_schema(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def evaluate() -> Evaluation:
+        return rules.schema_violations(read_table(warehouse, REGISTRY), ModelRegistrySchema, REGISTRY), ERROR
+
+    return _run(evaluate, "The model registry matches its schema.", None)
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(REGISTRY),
+    name="one_production_per_cohort",
+    blocking=True,
+    description="Exactly one production model version per cohort: the daily scoring needs it.",
+)
+def registry_one_production(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def evaluate() -> Evaluation:
+        return rules.production_violations(read_table(warehouse, REGISTRY)), ERROR
+
+    return _run(evaluate, "Each cohort has exactly one production model.", None)
+
+
+DAILY_CHECKS: list[dg.AssetChecksDefinition] = [
+    _schema_check(CUSTOMER_360, Customer360Schema),
+    _row_count_check(CUSTOMER_360),
+    *[_schema_check(feature_table(c), feature_model(c)) for c in COHORTS],
+    *[_feature_coverage_check(c) for c in COHORTS],
+    *[_missing_share_check(c) for c in COHORTS],
+    *[_row_count_check(feature_table(c)) for c in COHORTS],
+    _schema_check(TRUST_SIGNAL, TrustSignalSchema),
+    trust_signal_coverage,
+    trust_signal_provenance,
+    _row_count_check(TRUST_SIGNAL),
+]
+
+MODEL_CHECKS: list[dg.AssetChecksDefinition] = [
+    ruler_schema,
+    ruler_fingerprint_unchanged,
+    ruler_stddev_usable,
+    weights_schema,
+    registry_schema,
+    registry_one_production,
+]

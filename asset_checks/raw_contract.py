@@ -1,0 +1,533 @@
+"""The raw source contract, enforced before the daily dbt models read a partition.
+
+Why a gate asset and not checks on the raw assets: the raw tables are external ``AssetSpec``s. A blocking
+check on an external asset only gates steps that take that asset as a direct input, and only when the check
+is part of the run; the daily dbt models read the staging views, not the raw tables, and the daily job does
+not select checks of assets outside it. So blocking checks on ``raw/*`` never stop ``customer_360_definition``
+(``tests/guards/test_blocking_semantics.py`` pins this). ``raw_source_contract`` is a small daily asset in the
+``customer_360`` group (so every job that builds customer_360 runs it first), that the daily dbt models depend
+on. It validates, in the warehouse, the raw rows that feed the partition window and carries one blocking check
+per raw table plus cross-table checks (cohorts present, source freshness). When any fails, the step fails
+before dbt starts: nothing is written for the day, and the published partitions stay as they were.
+
+What "the rows that feed the window" means per table is in :data:`RAW_WINDOWS`: the feature look-backs (at most
+180 days of bills and payments, 16 usage weeks, 90 days of contacts and tickets, 28 days of outages) before
+the window start, the subscriptions live in it, and the whole of the small dimension tables.
+"""
+
+# No ``from __future__ import annotations``: Dagster checks the ``context`` annotation when the asset is decorated.
+import argparse
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from asset_checks.schemas import RAW_EVENT_COLUMNS, raw_schema
+from asset_checks.validation import validate_frame
+from asset_checks.violations import EXAMPLE_ROWS, Violation, check_result, describe, failure
+from asset_checks.windows import label, window_of
+from resources.warehouse import WarehouseResource
+from synthetic_telco.raw_schema import RAW_TABLES, RawTable
+from trust_assets.config import SETTINGS, default_end_date
+from trust_assets.owners import DATA_ENGINEERING
+from trust_assets.partitions import DAILY_PARTITIONS
+
+GATE_NAME = "raw_source_contract"
+GATE_KEY = dg.AssetKey(GATE_NAME)
+COHORTS_CHECK = "raw_cohorts_present"
+FRESHNESS_CHECK = "raw_source_freshness"
+
+
+def table_check_name(table: str) -> str:
+    return f"raw_{table}_contract"
+
+
+@dataclass(frozen=True)
+class RawWindow:
+    """Which rows of a raw table feed the partition window [window_start + lookback, window_end].
+
+    ``where`` uses ``$window_start`` (the window start minus ``lookback_days``) and ``$window_end``. Rows whose
+    dating column is NULL are always included, so a NULL date cannot hide a row from the checks.
+    """
+
+    where: str
+    lookback_days: int
+
+
+_LIVE = "(start_date <= $window_end or start_date is null) and (end_date is null or end_date >= $window_start)"
+
+RAW_WINDOWS: dict[str, RawWindow] = {
+    # Dimension tables are small and every row can reach the partition: all of it up to the window end.
+    "customers": RawWindow("signup_date <= $window_end or signup_date is null", 0),
+    "mobile_subscriptions": RawWindow(_LIVE, 190),
+    "fixed_subscriptions": RawWindow(_LIVE, 190),
+    # 16 usage weeks end on or before the snapshot date: 17 weeks cover any weekday.
+    "mobile_usage_weekly": RawWindow("week_ending between $window_start and $window_end or week_ending is null", 119),
+    "tv_viewing_weekly": RawWindow("week_ending between $window_start and $window_end or week_ending is null", 119),
+    "broadband_usage_weekly": RawWindow(
+        "week_ending between $window_start and $window_end or week_ending is null", 119
+    ),
+    # 180 days of bills due, and ARPU change over 6 months of bills: 190 days with a margin.
+    "bills": RawWindow("bill_date between $window_start and $window_end or bill_date is null", 190),
+    "payments": RawWindow("paid_date between $window_start and $window_end or paid_date is null", 190),
+    "care_contacts": RawWindow(
+        "cast(contact_ts as date) between $window_start and $window_end or contact_ts is null", 90
+    ),
+    "fault_tickets": RawWindow(
+        "cast(opened_ts as date) between $window_start and $window_end or opened_ts is null", 90
+    ),
+    "network_outages": RawWindow(
+        "cast(start_ts as date) between $window_start and $window_end or start_ts is null", 31
+    ),
+    # A recontract years ago still sets today's contract end: every event up to the window end.
+    "contract_events": RawWindow("event_date <= $window_end or event_date is null", 0),
+}
+
+# Tables that receive rows every day: an empty day means the day's load did not arrive.
+# (Bills are not listed: billing days run 1-28, so the 29th-31st legitimately have none.)
+DAILY_ARRIVALS: dict[str, str] = {
+    "payments": "paid_date",
+    "care_contacts": "contact_ts",
+    "fault_tickets": "opened_ts",
+    "contract_events": "event_date",
+}
+# A day is only called empty when the table normally has at least this many rows a day (28-day mean), so a
+# quiet table never raises a false alarm.
+MIN_DAILY_ROWS = 10.0
+# Weekly tables: the latest complete week must hold at least this share of the week before's rows.
+WEEKLY_ARRIVALS: tuple[str, ...] = ("mobile_usage_weekly", "tv_viewing_weekly", "broadband_usage_weekly")
+MIN_WEEK_SHARE = 0.5
+# Weekly files land the day after the week ends.
+WEEKLY_LOAD_LAG_DAYS = 1
+
+
+@dataclass(frozen=True)
+class RawReport:
+    """Violations per check name, and the rows validated per table (for the gate's metadata)."""
+
+    violations: dict[str, list[Violation]]
+    rows_validated: dict[str, int]
+    window: tuple[date, date]
+    as_of: date
+
+    @property
+    def failed(self) -> dict[str, list[Violation]]:
+        return {name: found for name, found in self.violations.items() if found}
+
+
+def as_of_date(end: date) -> date:
+    """The newest day the warehouse can know about: the window end or the pipeline's end date, whichever is later."""
+    return max(end, default_end_date())
+
+
+# --- per-table contract --------------------------------------------------------------------------------------------
+def _structure(warehouse: WarehouseResource, table: RawTable) -> pl.DataFrame | None:
+    try:
+        return warehouse.read(f"select * from {{raw}}.{table.name} limit 0")
+    except Exception:  # a missing table is reported as a violation, whatever the engine's error class
+        return None
+
+
+def _is_date(dtype: pl.DataType) -> bool:
+    return dtype == pl.Date()
+
+
+def _is_temporal(dtype: pl.DataType) -> bool:
+    return dtype == pl.Date() or isinstance(dtype, pl.Datetime)
+
+
+def _count_and_examples(
+    warehouse: WarehouseResource, table: str, where: str, params: dict[str, Any], order_by: str
+) -> tuple[int, pl.DataFrame]:
+    count = warehouse.read(f"select count(*) as n from {{raw}}.{table} where {where}", params)["n"][0]
+    if not count:
+        return 0, pl.DataFrame()
+    examples = warehouse.read(
+        f"select * from {{raw}}.{table} where {where} order by {order_by} limit {EXAMPLE_ROWS}", params
+    )
+    return int(count), examples
+
+
+def window_rows(
+    warehouse: WarehouseResource, table: RawTable, start: date, end: date, structure: pl.DataFrame
+) -> tuple[pl.DataFrame, bool]:
+    """The raw rows that feed [start, end], and whether they could be selected (False: structure only)."""
+    rule = RAW_WINDOWS[table.name]
+    params = {"window_start": start - timedelta(days=rule.lookback_days), "window_end": end}
+    # DuckDB refuses parameters the statement does not use.
+    params = {k: v for k, v in params.items() if f"${k}" in rule.where}
+    try:
+        return warehouse.read(f"select * from {{raw}}.{table.name} where {rule.where}", params), True
+    except Exception:
+        # The dating column is gone or retyped: the structural rules below say which; validate the shape only.
+        return structure, False
+
+
+def _future_rows(
+    warehouse: WarehouseResource, table: RawTable, structure: pl.DataFrame, as_of: date
+) -> list[Violation]:
+    out: list[Violation] = []
+    for column in RAW_EVENT_COLUMNS.get(table.name, ()):
+        dtype = structure.schema.get(column)
+        if dtype is None or not _is_temporal(dtype):
+            continue  # reported by the structural rules
+        if _is_date(dtype):
+            limit, rule = as_of, f"not after the as-of date {as_of}"
+        else:
+            # Event feeds may already hold the early hours of the next day when the 06:00 run starts.
+            limit = as_of + timedelta(days=1)
+            rule = f"not after {limit} (the as-of date {as_of} plus a day of early arrivals)"
+        n, examples = _count_and_examples(
+            warehouse, table.name, f"cast({column} as date) > $limit", {"limit": limit}, f"{column} desc"
+        )
+        if n:
+            out.append(Violation(f"raw.{table.name}", column, rule, n, examples))
+    loaded = structure.schema.get("loaded_at")
+    if loaded is not None and isinstance(loaded, pl.Datetime):
+        # loaded_at is a wall-clock time: compare with today, not with the business date.
+        tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+        n, examples = _count_and_examples(
+            warehouse, table.name, "cast(loaded_at as date) > $limit", {"limit": tomorrow}, "loaded_at desc"
+        )
+        if n:
+            out.append(Violation(f"raw.{table.name}", "loaded_at", "not in the future (wall clock)", n, examples))
+    return out
+
+
+def _daily_arrivals(
+    warehouse: WarehouseResource, table: RawTable, structure: pl.DataFrame, start: date, end: date
+) -> list[Violation]:
+    column = DAILY_ARRIVALS.get(table.name)
+    if column is None or not _is_temporal(structure.schema.get(column, pl.Null())):
+        return []
+    history_start = start - timedelta(days=28)
+    counts = warehouse.read(
+        f"select cast({column} as date) as day, count(*) as n from {{raw}}.{table.name} "
+        f"where cast({column} as date) between $history_start and $end group by 1",
+        {"history_start": history_start, "end": end},
+    )
+    by_day = {d: int(n) for d, n in zip(counts["day"].to_list(), counts["n"].to_list(), strict=True)}
+    trailing = [by_day.get(history_start + timedelta(days=i), 0) for i in range(28)]
+    mean = sum(trailing) / 28
+    if mean < MIN_DAILY_ROWS:
+        return []
+    empty = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    empty = [d for d in empty if by_day.get(d, 0) == 0]
+    if not empty:
+        return []
+    examples = pl.DataFrame(
+        {"day": empty[:EXAMPLE_ROWS], "rows": [0] * min(len(empty), EXAMPLE_ROWS),
+         "trailing_28d_mean_rows": [round(mean, 1)] * min(len(empty), EXAMPLE_ROWS)}
+    )
+    return [
+        Violation(
+            f"raw.{table.name}", column, "rows arrive every day (no empty day)", len(empty), examples,
+            detail=f"no rows dated {', '.join(d.isoformat() for d in empty[:EXAMPLE_ROWS])}; "
+            f"normally {mean:.0f} a day",
+        )
+    ]
+
+
+def _last_sunday(on_or_before: date) -> date:
+    return on_or_before - timedelta(days=(on_or_before.weekday() + 1) % 7)
+
+
+def _weekly_arrivals(
+    warehouse: WarehouseResource, table: RawTable, structure: pl.DataFrame, start: date, end: date
+) -> list[Violation]:
+    if table.name not in WEEKLY_ARRIVALS or not _is_date(structure.schema.get("week_ending", pl.Null())):
+        return []
+    latest = _last_sunday(end - timedelta(days=WEEKLY_LOAD_LAG_DAYS))
+    first = _last_sunday(start - timedelta(days=WEEKLY_LOAD_LAG_DAYS))
+    counts = warehouse.read(
+        f"select week_ending, count(*) as n from {{raw}}.{table.name} "
+        "where week_ending between $from_week and $to_week group by 1",
+        {"from_week": first - timedelta(days=7), "to_week": latest},
+    )
+    by_week = {d: int(n) for d, n in zip(counts["week_ending"].to_list(), counts["n"].to_list(), strict=True)}
+    short: list[dict[str, Any]] = []
+    week = first
+    while week <= latest:
+        have, before = by_week.get(week, 0), by_week.get(week - timedelta(days=7), 0)
+        if before and have < MIN_WEEK_SHARE * before:
+            short.append({"week_ending": week, "rows": have, "rows_week_before": before})
+        week += timedelta(days=7)
+    if not short:
+        return []
+    return [
+        Violation(
+            f"raw.{table.name}", "week_ending",
+            f"each week has at least {MIN_WEEK_SHARE:.0%} of the week before's rows",
+            len(short), pl.DataFrame(short[:EXAMPLE_ROWS]),
+        )
+    ]
+
+
+def _one_customer_per_account(warehouse: WarehouseResource, structure: pl.DataFrame) -> list[Violation]:
+    """An ICOMS account belongs to one customer (TV and Broadband of a customer share it), in every delivery:
+    an account never changes hands, so two customers on one account anywhere in the table is an error."""
+    if not {"icoms_account_uid", "customer_id"} <= set(structure.columns):
+        return []
+    found = warehouse.read(
+        "select icoms_account_uid, count(distinct customer_id) as customers, min(customer_id) as first_customer, "
+        "max(customer_id) as last_customer from {raw}.fixed_subscriptions where icoms_account_uid is not null "
+        "group by icoms_account_uid having count(distinct customer_id) > 1 order by icoms_account_uid"
+    )
+    if not found.height:
+        return []
+    return [
+        Violation("raw.fixed_subscriptions", "icoms_account_uid", "one customer per account", found.height,
+                  found.head(EXAMPLE_ROWS))
+    ]
+
+
+def _one_live_line_per_customer(warehouse: WarehouseResource, structure: pl.DataFrame, end: date) -> list[Violation]:
+    """The contract: at most one mobile line per customer (on the window's last day)."""
+    if not {"msisdn", "customer_id", "start_date", "end_date", "loaded_at"} <= set(structure.columns):
+        return []
+    if not (_is_date(structure.schema["start_date"]) and _is_date(structure.schema["end_date"])):
+        return []
+    latest = (
+        "select * from (select s.*, row_number() over (partition by msisdn order by loaded_at desc) as load_rank "
+        "from {raw}.mobile_subscriptions as s) as ranked where load_rank = 1"
+    )
+    found = warehouse.read(
+        f"select customer_id, count(*) as live_lines, min(msisdn) as first_msisdn, max(msisdn) as last_msisdn "
+        f"from ({latest}) as l where start_date <= $end and (end_date is null or end_date > $end) "
+        "group by customer_id having count(*) > 1 order by customer_id",
+        {"end": end},
+    )
+    if not found.height:
+        return []
+    return [
+        Violation("raw.mobile_subscriptions", "customer_id", f"at most one live mobile line per customer on {end}",
+                  found.height, found.head(EXAMPLE_ROWS))
+    ]
+
+
+def table_violations(
+    warehouse: WarehouseResource, table: RawTable, start: date, end: date, as_of: date
+) -> tuple[list[Violation], int]:
+    """Every rule of ``raw.<table>`` broken by the rows that feed [start, end], and how many rows were read."""
+    structure = _structure(warehouse, table)
+    if structure is None:
+        return [Violation(f"raw.{table.name}", None, "table exists", 0, detail="the table cannot be read")], 0
+    rows, selected = window_rows(warehouse, table, start, end, structure)
+    schema = raw_schema(table.name)
+    found = validate_frame(rows, schema, f"raw.{table.name}")
+    if not selected and not found:
+        found.append(Violation(f"raw.{table.name}", None, "rows of the window selectable", 0,
+                               detail=f"the filter {RAW_WINDOWS[table.name].where!r} failed"))
+    found += _future_rows(warehouse, table, structure, as_of)
+    found += _daily_arrivals(warehouse, table, structure, start, end)
+    found += _weekly_arrivals(warehouse, table, structure, start, end)
+    if table.name == "fixed_subscriptions":
+        found += _one_customer_per_account(warehouse, structure)
+    if table.name == "mobile_subscriptions":
+        found += _one_live_line_per_customer(warehouse, structure, end)
+    return found, rows.height if selected else 0
+
+
+# --- cross-table rules -------------------------------------------------------------------------------------------
+def cohort_violations(warehouse: WarehouseResource, end: date) -> list[Violation]:
+    """Each product has live subscriptions on the window's last day: a whole cohort never silently vanishes."""
+    live = "start_date <= $end and (end_date is null or end_date > $end)"
+    queries = {
+        "mobile": (
+            "mobile_subscriptions",
+            f"select count(distinct msisdn) as n from {{raw}}.mobile_subscriptions where {live}",
+        ),
+        "tv": (
+            "fixed_subscriptions",
+            f"select count(distinct icoms_account_uid) as n from {{raw}}.fixed_subscriptions "
+            f"where product = 'tv' and {live}",
+        ),
+        "broadband": (
+            "fixed_subscriptions",
+            f"select count(distinct icoms_account_uid) as n from {{raw}}.fixed_subscriptions "
+            f"where product = 'broadband' and {live}",
+        ),
+    }
+    counts: dict[str, int | None] = {}
+    for cohort, (_, sql) in queries.items():
+        try:
+            counts[cohort] = int(warehouse.read(sql, {"end": end})["n"][0])
+        except Exception:
+            counts[cohort] = None  # the table's own contract check reports the broken column
+    out: list[Violation] = []
+    for cohort, n in counts.items():
+        if n == 0:
+            table = queries[cohort][0]
+            out.append(
+                Violation(
+                    f"raw.{table}", "product" if table == "fixed_subscriptions" else "msisdn",
+                    f"cohort {cohort} has live subscriptions on {end}", 0,
+                    pl.DataFrame({"cohort": list(counts), "live_subscriptions": [counts[c] for c in counts]}),
+                    detail=f"no live {cohort} subscription: the {cohort} cohort would disappear from the index",
+                )
+            )
+    return out
+
+
+# How often each table is loaded, in days. Freshness allows the staleness limit plus the load cycle: a weekly
+# table loaded on Monday is legitimately six days old on Sunday. Slowly changing tables (customers,
+# subscriptions) and event-driven ones (network outages) receive rows only when something happens, so the age
+# of their newest row says nothing about the feed; they are not freshness-checked.
+LOAD_CADENCE_DAYS: dict[str, int] = {
+    "bills": 1,
+    "payments": 1,
+    "care_contacts": 1,
+    "fault_tickets": 1,
+    "contract_events": 1,
+    "mobile_usage_weekly": 7,
+    "tv_viewing_weekly": 7,
+    "broadband_usage_weekly": 7,
+}
+
+
+def freshness_violations(warehouse: WarehouseResource, end: date) -> list[Violation]:
+    """Every continuously fed raw table was loaded within ``max_source_staleness_days`` of the partition date."""
+    limit = SETTINGS.monitoring.max_source_staleness_days
+    out: list[Violation] = []
+    for name, cadence in LOAD_CADENCE_DAYS.items():
+        try:
+            latest = warehouse.read(f"select max(loaded_at) as latest from {{raw}}.{name}")["latest"][0]
+        except Exception:
+            continue  # a missing table or loaded_at column is the table contract's violation
+        latest_day = latest.date() if isinstance(latest, datetime) else latest
+        stale_days = None if latest_day is None else (end - latest_day).days
+        allowed = limit + cadence - 1
+        if stale_days is None or stale_days > allowed:
+            row = {"table": f"raw.{name}", "max_loaded_at": latest, "partition_date": end,
+                   "days_stale": stale_days, "allowed_days": allowed}
+            out.append(
+                Violation(f"raw.{name}", "loaded_at", f"max(loaded_at) within {allowed} days of the partition date",
+                          1, pl.DataFrame([row]))
+            )
+    return out
+
+
+def evaluate_raw_contract(warehouse: WarehouseResource, start: date, end: date) -> RawReport:
+    """Every raw contract check for the partition window [start, end]."""
+    as_of = as_of_date(end)
+    violations: dict[str, list[Violation]] = {}
+    rows: dict[str, int] = {}
+    for table in RAW_TABLES:
+        violations[table_check_name(table.name)], rows[table.name] = table_violations(
+            warehouse, table, start, end, as_of
+        )
+    violations[COHORTS_CHECK] = cohort_violations(warehouse, end)
+    violations[FRESHNESS_CHECK] = freshness_violations(warehouse, end)
+    return RawReport(violations, rows, (start, end), as_of)
+
+
+# --- the gate asset ----------------------------------------------------------------------------------------------
+CHECK_DESCRIPTIONS: dict[str, str] = {
+    **{
+        table_check_name(t.name): (
+            f"raw.{t.name} keeps the source contract for the rows that feed the partition: columns and types, "
+            "non-null keys, unique grain per load, enumerations, non-negative and physically possible values, no "
+            "dates after the as-of date" + (", no empty day" if t.name in DAILY_ARRIVALS else "")
+            + (", no missing week" if t.name in WEEKLY_ARRIVALS else "") + "."
+        )
+        for t in RAW_TABLES
+    },
+    COHORTS_CHECK: "Mobile, TV and Broadband each have live subscriptions on the partition date.",
+    FRESHNESS_CHECK: (
+        f"Every raw table was loaded within {SETTINGS.monitoring.max_source_staleness_days} days of the partition date."
+    ),
+}
+
+GATE_CHECK_SPECS: list[dg.AssetCheckSpec] = [
+    dg.AssetCheckSpec(name, asset=GATE_KEY, blocking=True, description=text)
+    for name, text in CHECK_DESCRIPTIONS.items()
+]
+
+ADVICE = (
+    "Nothing was written for this window; published partitions are unchanged. See docs/runbook.md "
+    "('Raw source contract failed') and fix the source or its load, then re-run the partition."
+)
+
+
+@dg.multi_asset(
+    name=GATE_NAME,
+    specs=[
+        dg.AssetSpec(
+            GATE_KEY,
+            group_name="customer_360",
+            owners=[DATA_ENGINEERING],
+            kinds={"pandera", "polars"},
+            deps=[dg.AssetKey(["raw", t.name]) for t in RAW_TABLES],
+            tags={"layer": "raw"},
+            # No output on failure: the daily dbt models that depend on it are then not started.
+            skippable=True,
+            description=(
+                "Admission control of the raw sources for a day: before customer_360 and the features are built, "
+                "the raw rows that feed the day are checked against the source contract (columns and types, keys, "
+                "duplicates, allowed values, impossible amounts or usage, future dates, empty days, a missing "
+                "product, stale loads). A broken contract stops the day before anything is written. Stores nothing."
+            ),
+        )
+    ],
+    check_specs=GATE_CHECK_SPECS,
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def raw_source_contract(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
+    start, end = window_of(context)
+    report = evaluate_raw_contract(warehouse, start, end)
+    window = label(start, end)
+    for name, found in report.violations.items():
+        yield check_result(
+            found,
+            severity=dg.AssetCheckSeverity.ERROR,
+            passed_text=f"{CHECK_DESCRIPTIONS[name]} Window {window}.",
+            asset_key=GATE_KEY,
+            check_name=name,
+            partition=window,
+        )
+    failed = [v for found in report.failed.values() for v in found]
+    if failed:
+        context.log.error(describe(failed, ""))
+        raise failure(failed, f"The raw sources break their contract for {window}.", ADVICE)
+    yield dg.MaterializeResult(
+        asset_key=GATE_KEY,
+        metadata={
+            "window": window,
+            "as_of": report.as_of.isoformat(),
+            "rows_validated": dg.MetadataValue.json(report.rows_validated),
+            "dagster/row_count": int(sum(report.rows_validated.values())),
+        },
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m asset_checks.raw_contract 2026-02-28 [end]``: the gate's rules without a Dagster run.
+
+    For the on-call engineer: after an upstream fix, confirm the raw sources pass before re-running the day.
+    Reads the warehouse the code location is configured for (TRUST_TARGET, TRUST_DUCKDB_PATH, ...).
+    """
+    from resources import warehouse_resource
+
+    parser = argparse.ArgumentParser(prog="python -m asset_checks.raw_contract", description=main.__doc__)
+    parser.add_argument("start", type=date.fromisoformat, help="first partition date, e.g. 2026-02-28")
+    parser.add_argument("end", type=date.fromisoformat, nargs="?", help="last partition date (default: start)")
+    args = parser.parse_args(argv)
+    start, end = args.start, args.end or args.start
+    report = evaluate_raw_contract(warehouse_resource(), start, end)
+    failed = [v for found in report.failed.values() for v in found]
+    if failed:
+        print(f"The raw sources break their contract for {label(start, end)}.\n{describe(failed, '')}")
+        return 1
+    print(f"The raw sources keep their contract for {label(start, end)} ({sum(report.rows_validated.values())} rows).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""The last guard before ``customer_trust_signal`` is written: a bad frame never replaces a good partition.
+
+The partition write is atomic (delete + insert in one transaction), so a check that runs *after* it can only
+report that a good day was already overwritten. ``customer_trust_signal`` therefore calls
+:func:`validate_trust_signal` on the freshly computed frame just before ``warehouse.replace_partitions``; a
+failure raises ``dg.Failure`` and the published rows stay as they were.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from asset_checks import rules
+from asset_checks.reads import MissingTable, read_holders
+from asset_checks.schemas import TrustSignalSchema
+from asset_checks.violations import Violation, failure
+from asset_checks.windows import label
+from resources.warehouse import WarehouseResource
+
+TABLE = "customer_trust_signal"
+
+
+def trust_signal_violations(
+    frame: pl.DataFrame,
+    *,
+    warehouse: WarehouseResource | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> list[Violation]:
+    """Every rule the frame breaks; with ``warehouse``, ``start`` and ``end`` also coverage of customer_360."""
+    found = rules.schema_violations(frame, TrustSignalSchema, TABLE)
+    if warehouse is not None and start is not None and end is not None:
+        try:
+            expected = read_holders(warehouse, start, end)
+        except MissingTable as missing:
+            return [*found, missing.violation]
+        if {"snapshot_date", "cohort", "customer_id"} <= set(frame.columns):
+            what = "every customer holding the product in customer_360_definition"
+            found += rules.coverage_violations(frame, expected, TABLE, what)
+    elif frame.height == 0:
+        found.append(Violation(TABLE, None, "at least one row", 0, detail="the frame to publish is empty"))
+    return found
+
+
+def validate_trust_signal(
+    frame: pl.DataFrame,
+    *,
+    warehouse: WarehouseResource | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> pl.DataFrame:
+    """Return ``frame`` if it may be published; raise ``dg.Failure`` naming every broken rule otherwise."""
+    found = trust_signal_violations(frame, warehouse=warehouse, start=start, end=end)
+    if found:
+        window = label(start, end) if start and end else "the window"
+        raise failure(
+            found,
+            f"customer_trust_signal for {window} was computed but NOT written: it breaks the published contract.",
+            "The previously published rows are unchanged. See docs/runbook.md ('Trust signal refused before "
+            "write').",
+        )
+    return frame
+
+
+__all__ = ["trust_signal_violations", "validate_trust_signal"]
