@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Developer commands for the trust index. The Makefile calls this script, so `make <cmd>` and
+# `bash scripts/dev.sh <cmd>` behave identically; this one also works where make is not installed.
+# Assumes only python3 (3.11+) and pip; everything else is installed into .venv from requirements.lock.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+PYTHON="${PYTHON:-python3}"
+VENV="${VENV:-$ROOT/.venv}"
+PY="$VENV/bin/python"
+UV="$VENV/bin/uv"
+UV_VERSION="0.13.9"  # the uv that compiled requirements.lock; pinned so every machine resolves alike
+STAMP="$VENV/.trust-setup-stamp"
+MANIFEST="$ROOT/dbt_project/target/manifest.json"
+
+usage() {
+    cat <<'EOF'
+usage: bash scripts/dev.sh <command> [args]
+
+  setup      create .venv, install requirements.lock and the project (editable), prepare the dbt manifest
+  demo       setup, then generate the synthetic telco and materialise the whole graph (trust demo)
+  test       setup, install chromium if missing, run the test suite (extra args go to pytest)
+  ui         setup, then the Dagster UI (dagster dev) on http://127.0.0.1:3000 (PORT=... to change)
+  lint       ruff check (the rules in pyproject.toml)
+  bench      run every benchmarks/*.py
+  dbt-docs   build the dbt docs site (dbt docs generate) over the demo warehouse
+  chromium   install Debian's chromium for the browser tests (needs root or sudo)
+  lock       recompile requirements.lock from pyproject.toml (after changing dependencies)
+  clean      remove caches, build and test artifacts, the dbt target
+  distclean  clean, and also remove .venv, the demo warehouse (data/) and the local Dagster instance state
+EOF
+}
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+check_python() {
+    command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found: install Python 3.11 or newer"
+    "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+        || die "$("$PYTHON" --version 2>&1) is too old: the project needs Python 3.11+ (set PYTHON=python3.11)"
+}
+
+# Everything that decides what gets installed: a change to any of it re-runs the install.
+setup_key() {
+    "$PY" - "$UV_VERSION" <<'EOF'
+import hashlib, sys
+h = hashlib.sha256(sys.argv[1].encode() + sys.version.encode())
+for name in ("requirements.lock", "pyproject.toml"):
+    h.update(open(name, "rb").read())
+print(h.hexdigest())
+EOF
+}
+
+# The Python environment only (no dbt): what lint and lock need.
+ensure_venv() {
+    if [[ ! -x "$PY" ]]; then
+        check_python
+        log "creating $VENV"
+        "$PYTHON" -m venv "$VENV" \
+            || die "python3 -m venv failed (on Debian/Ubuntu: apt-get install python3-venv)"
+    fi
+    local key
+    key="$(setup_key)"
+    if [[ -f "$STAMP" && "$(<"$STAMP")" == "$key" ]]; then
+        return 0
+    fi
+    local started=$SECONDS
+    if [[ "$("$UV" --version 2>/dev/null)" != "uv $UV_VERSION"* ]]; then
+        log "installing uv $UV_VERSION"
+        "$PY" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+    fi
+    log "installing the pinned dependencies from requirements.lock"
+    # Exactly the locked versions, and the project itself without re-resolving anything.
+    "$UV" pip install --quiet --python "$PY" -r requirements.lock
+    "$UV" pip install --quiet --python "$PY" --no-deps -e .
+    echo "$key" >"$STAMP"
+    rm -f "$MANIFEST"  # new dbt or project code: parse again
+    log "environment ready in $((SECONDS - started)) s"
+}
+
+# The dbt manifest must exist before the code location imports (CLI, tests, UI); rebuild it only when a
+# dbt_project file is newer than it.
+prepare_dbt() {
+    if [[ -f "$MANIFEST" ]] && [[ -z "$(find dbt_project \( -path dbt_project/target -o -path dbt_project/logs \
+        -o -path dbt_project/dbt_packages \) -prune -o -type f -newer "$MANIFEST" -print -quit)" ]]; then
+        return 0
+    fi
+    log "preparing the dbt manifest"
+    "$PY" -m trust_assets.dbt_project prepare
+}
+
+cmd_setup() {
+    ensure_venv
+    prepare_dbt
+}
+
+use_local_instance() {
+    # The CLI and the UI share this instance, so the demo's runs show up in the UI.
+    export DAGSTER_HOME="${DAGSTER_HOME:-$ROOT/dagster_home}"
+    mkdir -p "$DAGSTER_HOME"
+}
+
+cmd_demo() {
+    cmd_setup
+    use_local_instance
+    exec "$VENV/bin/trust" demo "$@"
+}
+
+cmd_chromium() {
+    bash "$ROOT/scripts/install_chromium.sh"
+}
+
+cmd_test() {
+    cmd_setup
+    cmd_chromium
+    mkdir -p artifacts
+    # -ra: one line per skip/xfail/failure at the end; the durations show where the minutes go;
+    # junit.xml and the screenshots under artifacts/ are kept by CI.
+    exec "$VENV/bin/pytest" -q -ra --durations=10 --junitxml=artifacts/junit.xml "$@"
+}
+
+cmd_ui() {
+    cmd_setup
+    use_local_instance
+    # exec: Ctrl-C goes straight to dagster dev, which then stops its webserver, daemon and code server.
+    exec "$VENV/bin/dagster" dev -w workspace.yaml -h 127.0.0.1 -p "${PORT:-3000}"
+}
+
+cmd_lint() {
+    ensure_venv
+    "$VENV/bin/ruff" check .
+}
+
+cmd_bench() {
+    cmd_setup
+    shopt -s nullglob
+    local benches=(benchmarks/*.py)
+    if [[ ${#benches[@]} -eq 0 ]]; then
+        log "no benchmarks/*.py yet"
+        return 0
+    fi
+    local bench
+    for bench in "${benches[@]}"; do
+        log "$bench"
+        "$PY" "$bench" "$@"
+    done
+}
+
+cmd_dbt_docs() {
+    cmd_setup
+    local warehouse="${TRUST_DUCKDB_PATH:-$ROOT/data/warehouse.duckdb}"
+    # docs generate reads column types from the warehouse; an empty new file would document nothing.
+    [[ -f "$warehouse" ]] || die "$warehouse does not exist yet: run \`bash scripts/dev.sh demo\` first"
+    export TRUST_DUCKDB_PATH="$warehouse"
+    (cd dbt_project && "$VENV/bin/dbt" docs generate --profiles-dir . --project-dir .)
+    log "dbt docs: dbt_project/target/index.html (serve: cd dbt_project && $VENV/bin/dbt docs serve --profiles-dir .)"
+}
+
+cmd_lock() {
+    ensure_venv
+    "$UV" pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+}
+
+cmd_clean() {
+    rm -rf artifacts .pytest_cache .ruff_cache build logs dbt_project/target dbt_project/logs \
+        dbt_project/dbt_packages ./*.egg-info
+    find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+}
+
+cmd_distclean() {
+    cmd_clean
+    rm -rf "$VENV" data
+    # Keep the committed instance settings; drop the runs and event logs of the local instance.
+    find dagster_home -mindepth 1 -maxdepth 1 ! -name dagster.yaml -exec rm -rf {} + 2>/dev/null || true
+}
+
+main() {
+    local cmd="${1:-help}"
+    shift || true
+    case "$cmd" in
+        setup) cmd_setup ;;
+        demo) cmd_demo "$@" ;;
+        test) cmd_test "$@" ;;
+        ui) cmd_ui ;;
+        lint) cmd_lint ;;
+        bench) cmd_bench "$@" ;;
+        dbt-docs) cmd_dbt_docs ;;
+        chromium) cmd_chromium ;;
+        lock) cmd_lock ;;
+        clean) cmd_clean ;;
+        distclean) cmd_distclean ;;
+        help | -h | --help) usage ;;
+        *) usage >&2; die "unknown command: $cmd" ;;
+    esac
+}
+
+main "$@"
