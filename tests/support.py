@@ -1,0 +1,41 @@
+"""Small shared helpers for tests (importable as ``tests.support``)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+
+PRODUCT_ASSETS: tuple[str, ...] = (
+    "customer_360_definition",
+    "mobile_features",
+    "tv_features",
+    "broadband_features",
+    "hierarchical_reference_stats",
+    "trust_model_weights",
+    "model_registry",
+    "customer_trust_signal",
+)
+
+
+def table_fingerprint(path: Path, table: str, order_by: str) -> str:
+    """A hash of a table's full contents in a fixed order: equal hashes mean bit-identical rows."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute(f"select * from {table} order by {order_by}").fetchall()
+    finally:
+        con.close()
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def query(path: Path, sql: str, params: list | None = None):
+    """Run a read-only query against a warehouse file and return a Polars frame."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).pl()
+    finally:
+        con.close()
