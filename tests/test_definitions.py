@@ -65,5 +65,6 @@ def test_dagster_cli_validates_the_workspace() -> None:
         capture_output=True,
         text=True,
         timeout=300,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -81,9 +81,9 @@ def _independent_scores(path, day: date, cohort: str) -> pl.DataFrame:
             select model_version, ruler_version, raw_ref_mean, raw_ref_stddev
             from analytics.model_registry where cohort = $cohort and status = 'production'
         ), long as (
-            unpivot (select customer_id, segment, {features} from analytics.{cohort}_features
-                     where snapshot_date = $d)
-            include nulls on {features} into name feature value x
+            from (select customer_id, segment, {features} from analytics.{cohort}_features
+                  where snapshot_date = $d)
+            unpivot include nulls (x for feature in ({features}))
         ), terms as (
             select l.customer_id, l.feature, l.x,
                    coalesce(s.mean, c.mean) as mean, coalesce(s.stddev, c.stddev) as sd, w.weight

@@ -40,7 +40,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> DuckDBWarehouse:
         warehouse.replace_table(f"{cohort.value}_features", frame)
         labels.append(outcome_labels(frame.filter(pl.col("snapshot_date") == SETTINGS.model.reference_date),
                                      cohort.value, seed=i))
-        people.append(frame.select("snapshot_date", "customer_id"))
+        people.append(frame.select("snapshot_date", "customer_id").with_columns(
+            *[pl.lit(c == cohort).alias(f"has_{c.value}") for c in COHORTS]))
     warehouse.replace_table("outcome_labels", pl.concat(labels))
     warehouse.replace_table(
         "customer_360_definition",

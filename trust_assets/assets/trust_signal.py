@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import dagster as dg
 import polars as pl
 
+from asset_checks.trust_signal_guard import validate_trust_signal
 from resources.warehouse import WarehouseResource
 from trust_assets.assets.models import REGISTRY_TABLE, WEIGHTS_TABLE
 from trust_assets.assets.reference import (
@@ -221,6 +222,8 @@ def customer_trust_signal(context: dg.AssetExecutionContext, warehouse: Warehous
     rows = 0
     for chunk_start, chunk_end in plan_chunks(rows_per_day, MAX_ROWS_PER_WRITE):
         frame, unmatched, reports = _score_chunk(warehouse, models, chunk_start, chunk_end)
+        # Never overwrite a good published partition with a bad one: validate before the atomic write.
+        validate_trust_signal(frame, warehouse=warehouse, start=chunk_start, end=chunk_end)
         warehouse.replace_partitions(SIGNAL_TABLE, frame, chunk_start, chunk_end)
         context.log.info(f"published {frame.height} rows for {chunk_start} .. {chunk_end}")
         rows += frame.height
