@@ -45,7 +45,7 @@ def production_models(warehouse: WarehouseResource) -> pl.DataFrame:
 
 
 def render_summary(warehouse: WarehouseResource, start: date, end: date) -> str:
-    with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_type=True, tbl_width_chars=140):
+    with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, tbl_width_chars=140):
         scores = str(trust_signal_summary(warehouse, start, end))
         models = str(production_models(warehouse))
     return (
