@@ -152,6 +152,9 @@ class ModelSettings:
     reference_date: date = date(2025, 7, 31)
     outcome_start: date = date(2025, 8, 1)
     outcome_end: date = date(2026, 1, 31)
+    # Net revenue change: monthly revenue over the outcome window minus the ARPU of this many months up to the
+    # reference date (the arpu_3m feature's window).
+    nrc_baseline_months: int = 3
     holdout_fraction: float = 0.3
     # Salt of the deterministic hash split: the same customer is always in the same set.
     split_salt: str = "eti-holdout-v1"
@@ -169,6 +172,102 @@ class MonitoringSettings:
     row_count_tolerance: float = 0.10
     max_missing_share: float = 0.35
     max_source_staleness_days: int = 3
+    # Drift monitoring (docs/monitoring.md). Wasserstein distance is in reference standard deviations.
+    # A significant-band feature counts as drifted only when its distance exceeds the largest distance of any
+    # reference month-end from the pooled reference by this much: seasonal and regional features (outage minutes,
+    # ARPU change around the annual price rise) sit in the significant PSI band within the reference period itself.
+    min_excess_wasserstein_sd: float = 0.10
+    # Reference quantiles kept per feature for the Wasserstein distance (midpoints of this many equal slices).
+    drift_quantile_points: int = 200
+    # Floor of a bin share in PSI, so an empty bin on one side gives a large but finite term.
+    psi_share_floor: float = 1e-4
+    # A cohort has a drift event when at least this share of its features has drifted for K consecutive days.
+    # 0.05 is one feature of the 14 per cohort: a regional outage moves one feature beyond the reference's variation.
+    drift_event_feature_share: float = 0.05
+    drift_event_consecutive_days: int = 3
+    # How far back the drift sensor reads feature_drift to find where a run of drifting days began.
+    drift_event_lookback_days: int = 60
+    # Raw scores outside these reference quantiles count as "outside the reference range".
+    score_reference_quantiles: tuple[float, float] = (0.01, 0.99)
+    max_score_outside_share: float = 0.05
+    # Bins of the daily trust-score histogram over (-1, 1) shown in the report.
+    score_histogram_bins: int = 20
+    # Days of drift history plotted in the monitoring report.
+    report_history_days: int = 14
+    # Where reports and alerts go; default: next to the local warehouse file (data/reports, data/alerts).
+    reports_dir_env: str = "TRUST_REPORTS_DIR"
+    alerts_file_env: str = "TRUST_ALERTS_FILE"
+    # An alert webhook is used only when this environment variable holds a URL.
+    alert_webhook_env: str = "TRUST_ALERT_WEBHOOK_URL"
+    alert_webhook_timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class OperationsSettings:
+    """The model operating loop: retraining cadence, shadow period, readiness gate and approval rules."""
+
+    # Retraining schedule (cron, in ``TrustIndexSettings.timezone``); the schedule starts STOPPED.
+    retrain_cron: str = "0 3 1 * *"
+    # Days a staging version must have scored in shadow before the readiness gate passes.
+    min_shadow_days: int = 5
+    # A challenger's held-out AUC may trail the champion's by at most this much (R^2 of NRC likewise).
+    metric_tolerance: float = 0.02
+    # Monitoring evidence counts as fresh when its latest day is at most this many days behind the latest score.
+    max_monitoring_lag_days: int = 2
+    # Approval must come from someone other than the person who trained (or requested) the version.
+    require_distinct_approver: bool = True
+    # Asset group whose assets are the monitoring evidence of the gate.
+    monitoring_group: str = "monitoring"
+    # Daily monitors (drift, prediction distribution) that must be fresh, and the outcome monitors that must
+    # exist (they fill only once a scoring date's outcome window has closed, so they are not fresh by nature).
+    fresh_monitoring_tables: tuple[str, ...] = ("feature_drift", "score_distribution")
+    outcome_monitoring_assets: tuple[str, ...] = ("matured_outcome_performance",)
+    audit_table: str = "model_audit_trail"
+    shadow_table: str = "customer_trust_signal_shadow"
+
+
+@dataclass(frozen=True)
+class OutcomeMonitoringSettings:
+    """Matured-outcome performance, the decile KPI view and the fairness check (docs/monitoring_outcomes.md)."""
+
+    # A scoring date's outcomes are observed over the months after it, as for training (ModelSettings).
+    window_months: int = 6
+    # Trust-score buckets of the business KPI view (1 = lowest trust).
+    deciles: int = 10
+    # A matured AUC this far below the held-out AUC recorded at training warns.
+    auc_drop_warn: float = 0.05
+    # Fairness: |group mean trust - cohort mean trust| / cohort trust stddev above this is flagged.
+    disparity_threshold: float = 0.5
+    # Groups smaller than this are reported but not judged (their means are too noisy).
+    min_group_size: int = 30
+    # A customer is "flagged at risk" when trust_score is below this; its error rates are judged per group.
+    at_risk_trust: float = -0.5
+
+
+@dataclass(frozen=True)
+class BigQuerySettings:
+    """Production warehouse layout and cost guards (docs/deployment.md, docs/scaling.md).
+
+    Project, datasets, location and credentials are deployment values: they come from the environment
+    variables named here, never from code.
+    """
+
+    project_env: str = "TRUST_BQ_PROJECT"
+    dataset_env: str = "TRUST_BQ_DATASET"
+    raw_dataset_env: str = "TRUST_RAW_SCHEMA"
+    location_env: str = "TRUST_BQ_LOCATION"
+    default_location: str = "EU"
+    # Base64-encoded service-account key, optional (workload identity or GOOGLE_APPLICATION_CREDENTIALS otherwise).
+    credentials_env: str = "TRUST_BQ_GCP_CREDENTIALS"
+    maximum_bytes_billed_env: str = "TRUST_BQ_MAX_BYTES_BILLED"
+    # The same default as the dbt profile: a query that would bill more than 500 GB fails instead of running.
+    default_maximum_bytes_billed: int = 500_000_000_000
+    # Product tables written from Python are day-partitioned on snapshot_date and clustered by these columns
+    # (those a table has), in this order: the daily reads filter a cohort and join on customer_id.
+    cluster_columns: tuple[str, ...] = ("cohort", "customer_id")
+    # Per-write staging tables in the analytics dataset, dropped after the write.
+    staging_prefix: str = "_staging_"
+    job_labels: tuple[tuple[str, str], ...] = (("application", "trust-index"),)
 
 
 @dataclass(frozen=True)
@@ -181,6 +280,9 @@ class TrustIndexSettings:
     ruler: RulerSettings = field(default_factory=RulerSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
     monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
+    outcomes: OutcomeMonitoringSettings = field(default_factory=OutcomeMonitoringSettings)
+    bigquery: BigQuerySettings = field(default_factory=BigQuerySettings)
     # Schema that holds every table the product publishes (dbt marts and Python-written tables).
     analytics_schema: str = "analytics"
     raw_schema: str = "raw"

@@ -28,6 +28,7 @@ def fixed_dbt_vars() -> dict[str, str]:
         "reference_date": model.reference_date.isoformat(),
         "outcome_start": model.outcome_start.isoformat(),
         "outcome_end": model.outcome_end.isoformat(),
+        "nrc_baseline_months": str(model.nrc_baseline_months),
     }
 
 

@@ -5,10 +5,28 @@
   Every window ends on the snapshot date, so nothing dated after it is read.
 #}
 
+{% macro feature_population(product, segment_column, account_column) -%}
+population as (
+    -- Customers holding the product on each snapshot date of the window, as customer_360_definition says.
+    select
+        snapshot_date,
+        customer_id,
+        region,
+        {{ segment_column }} as segment,
+        {{ account_column }} as account_id,
+        {{ product }}_start_date as product_start_date,
+        {{ product }}_contract_end_date as contract_end_date
+    from {{ ref('customer_360_definition') }}
+    where has_{{ product }}
+        and {{ trust_index.snapshot_window_filter('snapshot_date') }}
+)
+{%- endmacro %}
+
+
 {% macro common_feature_ctes(product) -%}
 outage_features as (
     -- Outages of the customer's region and this product that started in the 28 days ending on the date.
-    select p.snapshot_date, p.customer_id, sum(o.duration_minutes) as outage_minutes_28d
+    select p.snapshot_date, p.customer_id, sum({{ trust_index.exact_measure('o.duration_minutes') }}) as outage_minutes_28d
     from population as p
     inner join {{ ref('stg_network_outages') }} as o
         on o.region = p.region
@@ -55,12 +73,12 @@ billing_features as (
             else 0
         end) as bill_shocks_180d,
         sum(case
-            when b.bill_date > {{ trust_index.add_months('p.snapshot_date', -3) }} then b.billed_amount
+            when b.bill_date > {{ trust_index.add_months('p.snapshot_date', -3) }} then {{ trust_index.exact_measure('b.billed_amount') }}
             else 0
         end) as billed_last_3m,
         sum(case
             when b.bill_date > {{ trust_index.add_months('p.snapshot_date', -6) }}
-                and b.bill_date <= {{ trust_index.add_months('p.snapshot_date', -3) }} then b.billed_amount
+                and b.bill_date <= {{ trust_index.add_months('p.snapshot_date', -3) }} then {{ trust_index.exact_measure('b.billed_amount') }}
             else 0
         end) as billed_prior_3m
     from population as p
@@ -139,11 +157,11 @@ usage_weeks as (
       4 weeks count as 0 when they reported nothing.
     -#}
     {{ trust_index.safe_divide(
-        'coalesce(avg(case when in_last_4_weeks = 1 then ' ~ volume_column ~ ' end), 0)',
-        'avg(case when in_last_4_weeks = 0 then ' ~ volume_column ~ ' end)'
+        'coalesce(avg(case when in_last_4_weeks = 1 then ' ~ trust_index.exact_measure(volume_column) ~ ' end), 0)',
+        'avg(case when in_last_4_weeks = 0 then ' ~ trust_index.exact_measure(volume_column) ~ ' end)'
     ) }}
 {%- endmacro %}
 
 {% macro last_4_weeks_sum(column) -%}
-    sum(case when in_last_4_weeks = 1 then {{ column }} else 0 end)
+    sum(case when in_last_4_weeks = 1 then {{ trust_index.exact_measure(column) }} else 0 end)
 {%- endmacro %}

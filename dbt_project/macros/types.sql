@@ -25,3 +25,18 @@
 {%- endmacro %}
 {% macro default__type_boolean() -%}boolean{%- endmacro %}
 {% macro bigquery__type_boolean() -%}bool{%- endmacro %}
+
+{#
+  Fixed-point for quantities that are summed or averaged. Floating-point sums depend on the order rows
+  arrive in, which a parallel engine does not fix: re-building a day could then differ in the 15th digit.
+  Rounding each value to 6 decimals and aggregating exactly makes every rebuild bit-identical.
+#}
+{% macro exact_measure(expr) -%}
+    cast({{ expr }} as {{ trust_index.type_exact() }})
+{%- endmacro %}
+
+{% macro type_exact() -%}
+    {{ return(adapter.dispatch('type_exact', 'trust_index')()) }}
+{%- endmacro %}
+{% macro default__type_exact() -%}decimal(18, 6){%- endmacro %}
+{% macro bigquery__type_exact() -%}numeric{%- endmacro %}

@@ -124,16 +124,16 @@ def test_features_ignore_data_dated_after_the_snapshot(dbt_sandbox: DbtSandbox, 
         select customer_id, mobile_contract_end_date from analytics.customer_360_definition
         where snapshot_date = ? and has_mobile order by 1""", [later]) == [
         ("C0000001", date(2027, 8, 15)), ("C0000002", None), ("C0000004", date(2026, 8, 10))]
-    # Outcomes come from the raw events after the reference date: C0000002 terminated, C0000001 recontracted;
-    # C0000001's broadband billed 35 in Aug-Oct only: 105 / 6 - 35 = -17.5.
+    # Outcomes come from the raw events after the reference date: C0000002 terminated, C0000001 recontracted.
+    # Bills run Aug-Oct only (3 of the 6 window months); the baseline is the mean bill of May-Jul.
     labels = table_rows(warehouse_copy, """
         select cohort, customer_id, is_churn, is_recontract, revenue_change
         from analytics.outcome_labels order by 1, 2""")
     assert labels == [
-        ("broadband", "C0000001", False, False, -17.5),
-        ("mobile", "C0000001", False, True, 27 * 3 / 6 - (25 + 25 + 27 + 27 + 60 + 27) / 6),
+        ("broadband", "C0000001", False, False, 35 * 3 / 6 - 35.0),
+        ("mobile", "C0000001", False, True, 27 * 3 / 6 - (27 + 60 + 27) / 3),
         ("mobile", "C0000002", True, False, 10 * 3 / 6 - 10.0),
-        ("tv", "C0000001", False, False, 16 * 3 / 6 - (15 + 15 + 15 + 16 + 16 + 16) / 6),
+        ("tv", "C0000001", False, False, 16 * 3 / 6 - 16.0),
         ("tv", "C0000005", False, False, 30 * 3 / 6 - 30.0),
     ]
 

@@ -48,6 +48,7 @@ def test_var_defaults_agree_with_config() -> None:
         "reference_date": model.reference_date.isoformat(),
         "outcome_start": model.outcome_start.isoformat(),
         "outcome_end": model.outcome_end.isoformat(),
+        "nrc_baseline_months": str(model.nrc_baseline_months),
     }
     assert config.SETTINGS.ruler.reference_end == model.reference_date
     assert project["models"]["trust_index"]["marts"]["+schema"] == config.SETTINGS.analytics_schema
@@ -118,8 +119,10 @@ def test_feature_columns_follow_config(cohort: str) -> None:
         assert "double" in column["data_type"]
     segment_source = config.SEGMENT_SOURCE[config.Cohort(cohort)]
     sql = (DBT_PROJECT_DIR / f"models/marts/features/{cohort}_features.sql").read_text()
-    assert f"{segment_source} as segment" in sql
-    assert "ref('customer_360_definition')" in sql
+    # The population comes from customer_360_definition, segmented by the configured attribute.
+    assert f"feature_population('{cohort}', '{segment_source}'," in sql
+    macro = (DBT_PROJECT_DIR / "macros/features.sql").read_text()
+    assert "{{ segment_column }} as segment" in macro and "ref('customer_360_definition')" in macro
 
 
 def test_dbt_vars_for_window() -> None:
@@ -129,7 +132,7 @@ def test_dbt_vars_for_window() -> None:
         **fixed_dbt_vars(),
     }
     assert fixed_dbt_vars() == {"reference_date": "2025-07-31", "outcome_start": "2025-08-01",
-                                "outcome_end": "2026-01-31"}
+                                "outcome_end": "2026-01-31", "nrc_baseline_months": "3"}
     with pytest.raises(ValueError):
         dbt_vars_for_window(date(2025, 7, 31), date(2025, 7, 30))
 

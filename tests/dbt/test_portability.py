@@ -75,7 +75,9 @@ def test_compiled_check_rejects_a_duckdb_only_construct(built_warehouse: Path, d
     broken = sql.replace("p.snapshot_date,", "p.snapshot_date::date as snapshot_date,", 1)
     assert broken != sql and compiled_problems(broken)
     assert compiled_problems(sql.replace("p.snapshot_date,", "p.snapshot_date + interval 1 day,", 1))
-    assert compiled_problems(sql.replace("sum(monthly_fee)", "list_sum(list(monthly_fee))", 1))
+    mobile = "max(case when product = 'mobile' then 1 else 0 end)"
+    assert mobile in sql
+    assert compiled_problems(sql.replace(mobile, f"list_sum(list({mobile[4:-1]}))", 1))
     for snippet in ("select x::date from t", "select count(*) filter (where a) from t",
                     "select * from t qualify row_number() over (order by a) = 1"):
         assert compiled_problems(snippet), snippet
@@ -89,8 +91,11 @@ def test_project_parses_for_the_bigquery_target(dbt_sandbox: DbtSandbox, tmp_pat
     sandbox.run(tmp_path / "unused.duckdb", ["parse"], target="bigquery", extra_env=env)
     manifest = json.loads((sandbox.target_path / "manifest.json").read_text())
     assert manifest["metadata"]["adapter_type"] == "bigquery"
-    daily = manifest["nodes"]["model.trust_index.customer_360_definition"]["config"]
-    assert daily["incremental_strategy"] == "insert_overwrite"
-    assert daily["partition_by"] == {"field": "snapshot_date", "data_type": "date", "granularity": "day"}
+    for model in ("customer_360_definition", "mobile_features", "tv_features", "broadband_features"):
+        daily = manifest["nodes"][f"model.trust_index.{model}"]["config"]
+        # Atomic per partition: insert_overwrite replaces whole snapshot_date partitions in one MERGE.
+        assert daily["incremental_strategy"] == "insert_overwrite", model
+        assert daily["partition_by"] == {"field": "snapshot_date", "data_type": "date", "granularity": "day"}, model
+        assert daily["cluster_by"] == ["customer_id"], model
     columns = manifest["nodes"]["model.trust_index.mobile_features"]["columns"]
     assert columns["data_gb_28d"]["data_type"] == "float64" and columns["customer_id"]["data_type"] == "string"

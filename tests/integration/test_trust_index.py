@@ -305,17 +305,32 @@ def test_training_snapshot_uses_no_data_after_the_reference_date(pipeline_wareho
 
 
 def test_labels_use_no_data_on_or_before_the_reference_date(pipeline_warehouse, materialize_on, tmp_path):
-    path = pipeline_warehouse.copy_to(tmp_path)
+    """The outcomes (churn, recontract, revenue over the window) read nothing dated on or before the reference
+    date; the revenue baseline (the reference-date ARPU, as the arpu_3m feature) reads nothing after it."""
     ref = REFERENCE_DATE.isoformat()
+    order = "cohort, customer_id"
+    outcome = (
+        "(select cohort, customer_id, is_churn, is_recontract, outcome_monthly_revenue from analytics.outcome_labels)"
+    )
+    baseline = "(select cohort, customer_id, baseline_monthly_revenue from analytics.outcome_labels)"
     import duckdb
 
-    con = duckdb.connect(str(path))
+    before = pipeline_warehouse.copy_to(tmp_path / "before")
+    con = duckdb.connect(str(before))
     con.execute(f"update raw.bills set amount = amount * 3 where bill_date <= date '{ref}'")
     con.execute(f"delete from raw.contract_events where event_date <= date '{ref}'")
     con.execute(f"delete from raw.payments where paid_date <= date '{ref}'")
     con.close()
-    assert materialize_on(path, "outcome_labels").success
-    order = "cohort, customer_id"
-    assert table_fingerprint(path, "analytics.outcome_labels", order) == table_fingerprint(
-        pipeline_warehouse.duckdb_path, "analytics.outcome_labels", order
-    )
+    after = pipeline_warehouse.copy_to(tmp_path / "after")
+    con = duckdb.connect(str(after))
+    con.execute(f"update raw.bills set amount = amount * 3 where bill_date > date '{ref}'")
+    con.close()
+    assert materialize_on(before, "outcome_labels").success
+    assert materialize_on(after, "outcome_labels").success
+
+    base = pipeline_warehouse.duckdb_path
+    assert table_fingerprint(before, outcome, order) == table_fingerprint(base, outcome, order)
+    assert table_fingerprint(after, baseline, order) == table_fingerprint(base, baseline, order)
+    # The perturbations reach the other side, so the equalities above are not vacuous.
+    assert table_fingerprint(before, baseline, order) != table_fingerprint(base, baseline, order)
+    assert table_fingerprint(after, outcome, order) != table_fingerprint(base, outcome, order)

@@ -26,7 +26,7 @@ previous_bills as (
     -- null ordering differ between engines.
     select
         b.bill_id,
-        avg(p.billed_amount) as previous_3_mean,
+        avg({{ trust_index.exact_measure('p.billed_amount') }}) as previous_3_mean,
         count(*) as previous_bills
     from bills as b
     inner join bills as p

@@ -42,7 +42,7 @@ per_customer as (
         max(case when product = 'broadband' then provisioned_mbps end) as broadband_provisioned_mbps,
         max(case when product = 'broadband' then start_date end) as broadband_start_date,
         max(case when product = 'broadband' then contract_end_date end) as broadband_contract_end_date,
-        sum(monthly_fee) as monthly_revenue
+        sum({{ trust_index.exact_measure('monthly_fee') }}) as monthly_revenue
     from holdings_on_date
     where holding_rank = 1
     group by snapshot_date, customer_id

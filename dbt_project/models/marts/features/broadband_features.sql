@@ -2,19 +2,7 @@
 
 -- Broadband behaviour features, one row per customer holding Broadband on each snapshot date, computed only
 -- from data dated on or before that date. Columns: config.FEATURES[broadband], in that order.
-with population as (
-    select
-        snapshot_date,
-        customer_id,
-        region,
-        broadband_speed_tier as segment,
-        icoms_account_uid as account_id,
-        broadband_start_date as product_start_date,
-        broadband_contract_end_date as contract_end_date
-    from {{ ref('customer_360_definition') }}
-    where has_broadband
-        and {{ trust_index.snapshot_window_filter('snapshot_date') }}
-),
+with {{ trust_index.feature_population('broadband', 'broadband_speed_tier', 'icoms_account_uid') }},
 
 {{ trust_index.usage_weeks_cte('broadband') }},
 
@@ -26,8 +14,8 @@ usage_features as (
         {{ trust_index.usage_trend('download_gb') }} as traffic_trend_28d,
         -- Mean delivered over mean provisioned speed of the weeks reported; NULL without a reported week.
         {{ trust_index.safe_divide(
-            'avg(case when in_last_4_weeks = 1 then avg_delivered_mbps end)',
-            'avg(case when in_last_4_weeks = 1 then provisioned_mbps end)'
+            'avg(case when in_last_4_weeks = 1 then ' ~ trust_index.exact_measure('avg_delivered_mbps') ~ ' end)',
+            'avg(case when in_last_4_weeks = 1 then ' ~ trust_index.exact_measure('provisioned_mbps') ~ ' end)'
         ) }} as speed_ratio_28d,
         {{ trust_index.last_4_weeks_sum('upload_gb') }} as upload_gb_28d
     from usage_weeks

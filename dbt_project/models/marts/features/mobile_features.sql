@@ -2,19 +2,7 @@
 
 -- Mobile behaviour features, one row per customer holding Mobile on each snapshot date, computed only
 -- from data dated on or before that date. Columns: config.FEATURES[mobile], in that order.
-with population as (
-    select
-        snapshot_date,
-        customer_id,
-        region,
-        mobile_plan_type as segment,
-        msisdn as account_id,
-        mobile_start_date as product_start_date,
-        mobile_contract_end_date as contract_end_date
-    from {{ ref('customer_360_definition') }}
-    where has_mobile
-        and {{ trust_index.snapshot_window_filter('snapshot_date') }}
-),
+with {{ trust_index.feature_population('mobile', 'mobile_plan_type', 'msisdn') }},
 
 {{ trust_index.usage_weeks_cte('mobile') }},
 

@@ -2,19 +2,7 @@
 
 -- TV behaviour features, one row per customer holding TV on each snapshot date, computed only from data
 -- dated on or before that date. Columns: config.FEATURES[tv], in that order.
-with population as (
-    select
-        snapshot_date,
-        customer_id,
-        region,
-        tv_package as segment,
-        icoms_account_uid as account_id,
-        tv_start_date as product_start_date,
-        tv_contract_end_date as contract_end_date
-    from {{ ref('customer_360_definition') }}
-    where has_tv
-        and {{ trust_index.snapshot_window_filter('snapshot_date') }}
-),
+with {{ trust_index.feature_population('tv', 'tv_package', 'icoms_account_uid') }},
 
 {{ trust_index.usage_weeks_cte('tv') }},
 

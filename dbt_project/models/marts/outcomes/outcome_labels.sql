@@ -5,7 +5,9 @@
 {%- set outcome_start = trust_index.date_literal(var('outcome_start')) %}
 {%- set outcome_end = trust_index.date_literal(var('outcome_end')) %}
 {%- set outcome_months = trust_index.months_in_window(var('outcome_start'), var('outcome_end')) %}
-{%- set baseline_months = 6 %}
+{#- The revenue baseline is the customer's ARPU on the reference date: the arpu_3m feature's definition. -#}
+{%- set baseline_months = var('nrc_baseline_months') | int %}
+{%- set baseline_start = trust_index.add_months(reference_date, -baseline_months) %}
 
 with population as (
     -- Same holding rule as customer_360_definition (macro holding_on_date).
@@ -25,23 +27,37 @@ events_in_window as (
     group by customer_id, product
 ),
 
-billed as (
-    select
-        customer_id,
-        product,
-        sum(case
-            when bill_date between {{ outcome_start }} and {{ outcome_end }} then billed_amount
-            else 0
-        end) as outcome_billed,
-        sum(case
-            when bill_date > {{ trust_index.add_months(reference_date, -baseline_months) }}
-                and bill_date <= {{ reference_date }} then billed_amount
-            else 0
-        end) as baseline_billed
+outcome_revenue as (
+    -- Bills issued inside the outcome window only: the outcome side reads nothing on or before the reference date.
+    select customer_id, product, sum({{ trust_index.exact_measure('billed_amount') }}) as billed
     from {{ ref('stg_bills') }}
-    where bill_date > {{ trust_index.add_months(reference_date, -baseline_months) }}
-        and bill_date <= {{ outcome_end }}
+    where bill_date between {{ outcome_start }} and {{ outcome_end }}
     group by customer_id, product
+),
+
+baseline_revenue as (
+    -- Bills of the {{ baseline_months }} months up to the reference date (what arpu_3m measures on that date):
+    -- the baseline side reads nothing after it.
+    select customer_id, product, sum({{ trust_index.exact_measure('billed_amount') }}) as billed
+    from {{ ref('stg_bills') }}
+    where bill_date > {{ baseline_start }} and bill_date <= {{ reference_date }}
+    group by customer_id, product
+),
+
+revenue as (
+    select
+        population.cohort,
+        population.customer_id,
+        -- Months without a bill (e.g. after churn) count as 0.
+        coalesce(outcome_revenue.billed, 0) / {{ outcome_months }}.0 as outcome_monthly_revenue,
+        coalesce(baseline_revenue.billed, 0) / {{ baseline_months }}.0 as baseline_monthly_revenue
+    from population
+    left join outcome_revenue
+        on outcome_revenue.customer_id = population.customer_id
+        and outcome_revenue.product = population.cohort
+    left join baseline_revenue
+        on baseline_revenue.customer_id = population.customer_id
+        and baseline_revenue.product = population.cohort
 )
 
 select
@@ -50,17 +66,16 @@ select
     {{ reference_date }} as reference_date,
     coalesce(events_in_window.churned, 0) = 1 as is_churn,
     coalesce(events_in_window.recontracted, 0) = 1 as is_recontract,
-    -- Mean monthly billed amount over the {{ outcome_months }} outcome months (months without a bill, e.g.
-    -- after churn, count 0) minus the mean over the {{ baseline_months }} months up to the reference date.
+    cast(revenue.outcome_monthly_revenue as {{ trust_index.type_double() }}) as outcome_monthly_revenue,
+    cast(revenue.baseline_monthly_revenue as {{ trust_index.type_double() }}) as baseline_monthly_revenue,
+    -- Net revenue change: revenue per month over the outcome window against the reference-date ARPU.
     cast(
-        coalesce(billed.outcome_billed, 0) / {{ outcome_months }}.0
-        - coalesce(billed.baseline_billed, 0) / {{ baseline_months }}.0
-        as {{ trust_index.type_double() }}
+        revenue.outcome_monthly_revenue - revenue.baseline_monthly_revenue as {{ trust_index.type_double() }}
     ) as revenue_change
 from population
 left join events_in_window
     on events_in_window.customer_id = population.customer_id
     and events_in_window.product = population.cohort
-left join billed
-    on billed.customer_id = population.customer_id
-    and billed.product = population.cohort
+inner join revenue
+    on revenue.customer_id = population.customer_id
+    and revenue.cohort = population.cohort
