@@ -1,8 +1,9 @@
 """The one place that decides which warehouse the code location talks to.
 
 ``TRUST_TARGET`` selects it: ``duckdb`` (default; the embedded file at ``$TRUST_DUCKDB_PATH``) or
-``bigquery`` (production; project, dataset and location from ``TRUST_BQ_*`` environment variables). The dbt
-target is named after the same environment, so Python assets and dbt models always see the same warehouse.
+``bigquery`` (production; project, datasets, location and credentials from the environment variables named in
+``SETTINGS.bigquery``). The dbt target is named after the same environment, so Python assets and dbt models
+always see the same warehouse.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from enum import StrEnum
 
 import dagster as dg
 
-from resources.warehouse import BigQueryWarehouse, DuckDBWarehouse, WarehouseResource
+from resources.warehouse import DuckDBWarehouse, WarehouseResource
 from trust_assets.config import SETTINGS, duckdb_path
 
 
@@ -29,17 +30,34 @@ def current_target() -> Target:
         raise ValueError(f"TRUST_TARGET must be one of {[t.value for t in Target]}, got {raw!r}") from exc
 
 
+def bigquery_warehouse() -> WarehouseResource:
+    """The BigQuery warehouse on dagster-gcp's BigQueryResource, configured from the environment only.
+
+    The project and the optional base64 service-account key are Dagster ``EnvVar`` values: resolved when a run
+    starts, shown in the UI by variable name, never by value. Nothing here opens a connection.
+    """
+    from dagster_gcp import BigQueryResource
+
+    from resources.bigquery_warehouse import BigQueryWarehouse
+
+    bq = SETTINGS.bigquery
+    credentials = dg.EnvVar(bq.credentials_env) if os.environ.get(bq.credentials_env) else None
+    return BigQueryWarehouse(
+        bigquery=BigQueryResource(
+            project=dg.EnvVar(bq.project_env),
+            location=os.environ.get(bq.location_env, bq.default_location),
+            gcp_credentials=credentials,
+        ),
+        analytics_schema=os.environ.get(bq.dataset_env, SETTINGS.analytics_schema),
+        raw_schema=os.environ.get(bq.raw_dataset_env, SETTINGS.raw_schema),
+        maximum_bytes_billed=int(os.environ.get(bq.maximum_bytes_billed_env) or bq.default_maximum_bytes_billed),
+    )
+
+
 def warehouse_resource(target: Target | None = None) -> WarehouseResource:
     target = target or current_target()
     if target is Target.BIGQUERY:
-        return BigQueryWarehouse(
-            project=dg.EnvVar("TRUST_BQ_PROJECT"),
-            analytics_schema=os.environ.get("TRUST_BQ_DATASET", SETTINGS.analytics_schema),
-            location=os.environ.get("TRUST_BQ_LOCATION", "EU"),
-            maximum_bytes_billed=int(os.environ["TRUST_BQ_MAX_BYTES_BILLED"])
-            if os.environ.get("TRUST_BQ_MAX_BYTES_BILLED")
-            else None,
-        )
+        return bigquery_warehouse()
     path = duckdb_path()
     # dbt runs as a child process with cwd dbt_project/: hand it the same absolute file.
     os.environ["TRUST_DUCKDB_PATH"] = str(path)

@@ -1,7 +1,9 @@
 """The warehouse the Python assets read from and write to.
 
 Assets talk to a :class:`WarehouseResource` and never to an engine: DuckDB (an embedded file) locally and in
-tests, BigQuery in production. Which one is decided in :mod:`resources.environment` and nowhere else.
+tests, BigQuery in production (:mod:`resources.bigquery_warehouse`). Which one is decided in
+:mod:`resources.environment` and nowhere else. SQL is written once, in the DuckDB dialect with ``{analytics}`` /
+``{raw}`` placeholders and ``$name`` parameters; :mod:`resources.sql_dialect` renders it for each engine.
 
 Every write of a partition is one transaction (delete the partition's rows, insert the new ones), so a crash
 half-way leaves the previous contents in place and a re-run replaces rather than duplicates.
@@ -9,7 +11,6 @@ half-way leaves the previous contents in place and a re-run replaces rather than
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -21,11 +22,14 @@ import duckdb
 import polars as pl
 from pydantic import Field
 
+from resources.sql_dialect import duckdb_sql
+
 
 class WarehouseResource(dg.ConfigurableResource):
     """Engine-neutral access to the analytics warehouse, as Polars frames."""
 
     analytics_schema: str = Field(default="analytics", description="Schema (dataset) of the published tables.")
+    raw_schema: str = Field(default="raw", description="Schema (dataset) of the raw source tables.")
 
     # --- reads -----------------------------------------------------------------------------------------
     def read(self, sql: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
@@ -64,7 +68,8 @@ class WarehouseResource(dg.ConfigurableResource):
         return f"{schema or self.analytics_schema}.{table}"
 
     def render(self, sql: str) -> str:
-        return sql.replace("{analytics}", self.analytics_schema).replace("{raw}", "raw")
+        """The statement in this engine's dialect (see resources/sql_dialect.py)."""
+        return duckdb_sql(sql, self.analytics_schema, self.raw_schema)
 
     @property
     def engine(self) -> str:
@@ -166,110 +171,6 @@ class DuckDBWarehouse(WarehouseResource):
             except BaseException:
                 con.execute("rollback")
                 raise
-
-
-_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-
-
-class BigQueryWarehouse(WarehouseResource):
-    """Production: BigQuery through dagster-gcp. Project, dataset and location come from the environment;
-    credentials come from the default Google credential chain and are never logged."""
-
-    project: str = Field(description="GCP project that owns the dataset.")
-    location: str = Field(default="EU", description="BigQuery location of the dataset.")
-    maximum_bytes_billed: int | None = Field(default=None, description="Cost guard for every query.")
-
-    @property
-    def engine(self) -> str:
-        return "bigquery"
-
-    def qualified(self, table: str, schema: str | None = None) -> str:
-        return f"`{self.project}.{schema or self.analytics_schema}.{table}`"
-
-    def render(self, sql: str) -> str:
-        sql = sql.replace("{analytics}", f"`{self.project}.{self.analytics_schema}`")
-        sql = sql.replace("{raw}", f"`{self.project}.raw`")
-        return _PARAM.sub(r"@\1", sql)
-
-    def _table_id(self, table: str, schema: str | None = None) -> str:
-        return f"{self.project}.{schema or self.analytics_schema}.{table}"
-
-    def _client(self) -> Any:
-        from dagster_gcp import BigQueryResource
-
-        return BigQueryResource(project=self.project, location=self.location)
-
-    def _job_config(self, params: Mapping[str, Any] | None) -> Any:
-        from google.cloud import bigquery
-
-        def _param(name: str, value: Any) -> Any:
-            kind = {bool: "BOOL", int: "INT64", float: "FLOAT64", date: "DATE"}.get(type(value), "STRING")
-            return bigquery.ScalarQueryParameter(name, kind, value)
-
-        return bigquery.QueryJobConfig(
-            query_parameters=[_param(k, v) for k, v in (params or {}).items()],
-            maximum_bytes_billed=self.maximum_bytes_billed,
-        )
-
-    def read(self, sql: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
-        with self._client().get_client() as client:
-            arrow = client.query(self.render(sql), job_config=self._job_config(params)).to_arrow()
-        return pl.from_arrow(arrow)  # type: ignore[return-value]
-
-    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
-        with self._client().get_client() as client:
-            client.query(self.render(sql), job_config=self._job_config(params)).result()
-
-    def table_exists(self, table: str, schema: str | None = None) -> bool:
-        from google.api_core.exceptions import NotFound
-
-        with self._client().get_client() as client:
-            try:
-                client.get_table(self._table_id(table, schema))
-            except NotFound:
-                return False
-        return True
-
-    def columns(self, table: str, schema: str | None = None) -> list[str]:
-        with self._client().get_client() as client:
-            return [f.name for f in client.get_table(self._table_id(table, schema)).schema]
-
-    def _load(self, client: Any, table_id: str, frame: pl.DataFrame, disposition: str) -> None:
-        from google.cloud import bigquery
-
-        job_config = bigquery.LoadJobConfig(write_disposition=disposition)
-        client.load_table_from_dataframe(frame.to_pandas(), table_id, job_config=job_config).result()
-
-    def replace_table(self, table: str, frame: pl.DataFrame) -> None:
-        with self._client().get_client() as client:
-            self._load(client, self._table_id(table), frame, "WRITE_TRUNCATE")
-
-    def append(self, table: str, frame: pl.DataFrame) -> None:
-        with self._client().get_client() as client:
-            self._load(client, self._table_id(table), frame, "WRITE_APPEND")
-
-    def replace_partitions(
-        self,
-        table: str,
-        frame: pl.DataFrame,
-        start: date,
-        end: date,
-        partition_column: str = "snapshot_date",
-    ) -> None:
-        _check_frame_in_window(frame, start, end, partition_column)
-        staging = f"{self.project}.{self.analytics_schema}._incoming_{table}"
-        target = self.qualified(table)
-        with self._client().get_client() as client:
-            self._load(client, staging, frame, "WRITE_TRUNCATE")
-            # One multi-statement transaction: readers see the old partition or the new one, never a mix.
-            script = (
-                "BEGIN TRANSACTION;\n"
-                f"DELETE FROM {target} WHERE {partition_column} BETWEEN @start AND @end;\n"
-                f"INSERT INTO {target} SELECT * FROM `{staging}`;\n"
-                "COMMIT TRANSACTION;"
-            )
-            client.query(script, job_config=self._job_config({"start": start, "end": end})).result()
-            client.delete_table(staging, not_found_ok=True)
 
 
 def sql_in_list(values: Sequence[str]) -> str:

@@ -1,0 +1,81 @@
+"""Every SQL statement the Python code issues, captured while it really runs on DuckDB.
+
+:class:`RecordingDuckDBWarehouse` is the DuckDB warehouse plus a log of each ``read`` / ``execute`` call (the
+engine-neutral SQL as written, its parameter names and the line of project code that issued it). Running the code
+location's assets and checks on it collects the statements of every module that talks to the warehouse,
+including modules added later, without a list to keep up to date.
+
+:func:`statement_problems` says why a statement would not run on BigQuery: the dbt portability rules
+(tests/dbt/portability.py) on the DuckDB text, then the BigQuery rendering of resources/sql_dialect.py and what
+BigQuery would still refuse in it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from resources.sql_dialect import bigquery_problems, bigquery_sql, duckdb_sql, parameter_names
+from resources.warehouse import DuckDBWarehouse
+from tests.dbt.portability import compiled_problems
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Code that issues statements on behalf of others (the warehouse itself, tests) is not the origin.
+_NOT_ORIGINS = (PROJECT_ROOT / "resources", PROJECT_ROOT / "tests", PROJECT_ROOT / ".venv")
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    params: tuple[str, ...]
+    origin: str
+
+
+RECORDED: list[Statement] = []
+
+
+def _origin() -> str:
+    frame = sys._getframe(2)
+    while frame is not None:
+        path = Path(frame.f_code.co_filename)
+        if path.is_relative_to(PROJECT_ROOT) and not any(path.is_relative_to(p) for p in _NOT_ORIGINS):
+            return f"{path.relative_to(PROJECT_ROOT)}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "<unknown>"
+
+
+def _record(sql: str, params: Mapping[str, Any] | None) -> None:
+    RECORDED.append(Statement(sql, tuple(sorted(params or {})), _origin()))
+
+
+class RecordingDuckDBWarehouse(DuckDBWarehouse):
+    """DuckDB, plus a log of every statement the calling code issues (module-level: Dagster copies resources)."""
+
+    def read(self, sql: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
+        _record(sql, params)
+        return super().read(sql, params)
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        _record(sql, params)
+        super().execute(sql, params)
+
+
+BIGQUERY_PROJECT = "example-project"
+
+
+def statement_problems(sql: str, params: tuple[str, ...] = (), origin: str = "<sql>") -> list[str]:
+    """Why one engine-neutral statement (``{analytics}``, ``$name``) would not run on BigQuery; empty if it would."""
+    problems = compiled_problems(duckdb_sql(sql, "analytics", "raw"), origin)
+    missing = parameter_names(sql) - set(params)
+    if missing:
+        problems.append(f"{origin}: parameters {sorted(missing)} are not passed")
+    try:
+        rendered = bigquery_sql(sql, BIGQUERY_PROJECT, "analytics", "raw")
+    except Exception as error:  # sqlglot's ParseError / UnsupportedError, or the dialect layer's ValueError
+        return [*problems, f"{origin}: cannot be rendered for BigQuery: {error}"]
+    return problems + bigquery_problems(rendered, origin)
