@@ -163,7 +163,7 @@ def test_model_rules() -> None:
     features = {c.value: feature_names(c) for c in COHORTS}
     assert rules.weights_coverage_violations(weights, frames.registry(), features) == []
     assert rules.weights_coverage_violations(weights.slice(1), frames.registry(), features)[0].failing_rows == 1
-    two = frames.registry({"m1": ("mobile", "production"), "m2": ("mobile", "production"), "t": ("tv", "shadow")})
+    two = frames.registry({"m1": ("mobile", "production"), "m2": ("mobile", "production"), "t": ("tv", "staging")})
     found = rules.production_violations(two)
     assert found[0].examples.sort("cohort").to_dicts() == [
         {"cohort": "broadband", "production_versions": 0},

@@ -16,6 +16,7 @@ from trust_assets.assets.reference import (
     read_feature_rows,
 )
 from trust_assets.config import COHORTS, SETTINGS, feature_names
+from trust_assets.operations.registry_store import register_versions
 from trust_assets.owners import ML_ENGINEERING
 from trust_assets.scoring.registry import (
     REGISTRY_COLUMN_DESCRIPTIONS,
@@ -72,7 +73,7 @@ REGISTRY_SPEC = dg.AssetSpec(
     description=(
         "The register of every trained model version: when and on which data it was trained (training "
         "window, data fingerprint, code version, settings), how well it predicts customers it never saw "
-        "(held-out AUC, calibration, R^2) and its status (development, shadow, production or archived). "
+        "(held-out AUC, calibration, R^2) and its status (development, staging, production or archived). "
         "Exactly one production version per product feeds the daily trust score; the first version of a "
         "product becomes production, later versions wait as development for an approved promotion."
     ),
@@ -167,7 +168,8 @@ def cohort_models(
     if new_weights:
         warehouse.append(WEIGHTS_TABLE, pl.concat(new_weights))
     if new_registry:
-        warehouse.append(REGISTRY_TABLE, pl.concat(new_registry))
+        # Appends the rows with their 'trained' (and, for a first version, 'promoted') audit events.
+        register_versions(warehouse, pl.concat(new_registry), _created_by(context), "trained by cohort_models")
 
     versions = {r.cohort: r.model_version for r in results}
     weights_meta: dict[str, object] = {

@@ -13,6 +13,7 @@ import polars as pl
 
 from resources.warehouse import WarehouseResource
 from trust_assets.config import COHORTS, SETTINGS, Cohort, feature_names
+from trust_assets.operations.audit import record_ruler_issue
 from trust_assets.owners import ML_ENGINEERING
 from trust_assets.scoring.reference_stats import (
     RULER_COLUMN_DESCRIPTIONS,
@@ -279,6 +280,7 @@ def hierarchical_reference_stats(
 
     warehouse.append(RULER_TABLE, fresh)
     warehouse.append(RULER_ISSUES_TABLE, _issue_row(fresh, fingerprint, context.run_id))
+    record_ruler_issue(warehouse, settings.version, fingerprint, fresh.height, f"dagster run {context.run_id}")
     context.log.info(f"issued ruler {settings.version} ({fresh.height} rows, fingerprint {fingerprint[:12]})")
     return dg.MaterializeResult(
         metadata={**common, "ruler_status": "issued", "dagster/row_count": _table_rows(warehouse)}

@@ -1,6 +1,8 @@
 """``customer_trust_signal``: the daily trust score of every customer and product held."""
 
 # No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import dagster as dg
@@ -184,6 +186,43 @@ def _distribution(stats: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+@dataclass(frozen=True)
+class PublishedWindow:
+    """What :func:`publish_scores` wrote: the models used and per-chunk statistics for metadata."""
+
+    models: dict[Cohort, tuple[ScoringModel, pl.DataFrame]]
+    rows: int
+    stats: list[pl.DataFrame]
+    unusable: list[pl.DataFrame]
+    unmatched: dict[str, int]
+
+
+def publish_scores(
+    warehouse: WarehouseResource, start: date, end: date, log: Callable[[str], None] = lambda _: None
+) -> PublishedWindow:
+    """Score [start, end] with each cohort's production model, validate, and atomically replace the published
+    partitions. The daily asset and a rollback's re-scoring share this one path."""
+    models = _production_models(warehouse)
+    rows_per_day = _check_coverage(warehouse, start, end)
+
+    stats: list[pl.DataFrame] = []
+    unmatched_total: dict[str, int] = {c.value: 0 for c in COHORTS}
+    unusable: list[pl.DataFrame] = []
+    rows = 0
+    for chunk_start, chunk_end in plan_chunks(rows_per_day, MAX_ROWS_PER_WRITE):
+        frame, unmatched, reports = _score_chunk(warehouse, models, chunk_start, chunk_end)
+        # Never overwrite a good published partition with a bad one: validate before the atomic write.
+        validate_trust_signal(frame, warehouse=warehouse, start=chunk_start, end=chunk_end)
+        warehouse.replace_partitions(SIGNAL_TABLE, frame, chunk_start, chunk_end)
+        log(f"published {frame.height} rows for {chunk_start} .. {chunk_end}")
+        rows += frame.height
+        stats.append(frame.select("cohort", "trust_score", "missing_features"))
+        unusable.extend(reports)
+        for cohort, n in unmatched.items():
+            unmatched_total[cohort] += n
+    return PublishedWindow(models, rows, stats, unusable, unmatched_total)
+
+
 @dg.asset(
     name=SIGNAL_TABLE,
     group_name="trust_signal",
@@ -213,24 +252,9 @@ def customer_trust_signal(context: dg.AssetExecutionContext, warehouse: Warehous
     window = context.partition_time_window
     start = window.start.date()
     end = window.end.date() - timedelta(days=1)  # the window's end is exclusive
-    models = _production_models(warehouse)
-    rows_per_day = _check_coverage(warehouse, start, end)
-
-    stats: list[pl.DataFrame] = []
-    unmatched_total: dict[str, int] = {c.value: 0 for c in COHORTS}
-    unusable: list[pl.DataFrame] = []
-    rows = 0
-    for chunk_start, chunk_end in plan_chunks(rows_per_day, MAX_ROWS_PER_WRITE):
-        frame, unmatched, reports = _score_chunk(warehouse, models, chunk_start, chunk_end)
-        # Never overwrite a good published partition with a bad one: validate before the atomic write.
-        validate_trust_signal(frame, warehouse=warehouse, start=chunk_start, end=chunk_end)
-        warehouse.replace_partitions(SIGNAL_TABLE, frame, chunk_start, chunk_end)
-        context.log.info(f"published {frame.height} rows for {chunk_start} .. {chunk_end}")
-        rows += frame.height
-        stats.append(frame.select("cohort", "trust_score", "missing_features"))
-        unusable.extend(reports)
-        for cohort, n in unmatched.items():
-            unmatched_total[cohort] += n
+    published = publish_scores(warehouse, start, end, context.log.info)
+    models, rows, stats = published.models, published.rows, published.stats
+    unmatched_total, unusable = published.unmatched, published.unusable
 
     dist = _distribution(pl.concat(stats))
     unusable_entries = (

@@ -25,8 +25,8 @@ class ModelStatus(StrEnum):
     """Life cycle of a model version (spec section 4)."""
 
     DEVELOPMENT = "development"
-    # A challenger scoring beside the champion without publishing (the spec's staging/shadow stage).
-    SHADOW = "shadow"
+    # A challenger scoring beside the champion into the shadow table, never published (the spec's staging stage).
+    STAGING = "staging"
     PRODUCTION = "production"
     ARCHIVED = "archived"
 
@@ -77,7 +77,7 @@ REGISTRY_SCHEMA: dict[str, pl.DataType] = {
 REGISTRY_COLUMN_DESCRIPTIONS: dict[str, str] = {
     "model_version": "<cohort>-<reference date>-<hash of data, code, hyperparameters and ruler version>.",
     "cohort": "Product cohort: mobile, tv or broadband.",
-    "status": "development, shadow, production or archived; exactly one production version per cohort.",
+    "status": "development, staging (shadow), production or archived; exactly one production version per cohort.",
     "ruler_version": "Ruler version the model's inputs were z-scored against (and scoring must use).",
     "raw_ref_mean": "Mean raw score over the reference-date population (centre of the trust scale).",
     "raw_ref_stddev": "Sample std of the raw score over the reference-date population (unit of the scale).",

@@ -1,0 +1,73 @@
+"""The operating loop in the code location and on the command line: jobs with typed config, the retraining
+schedule (stopped by default), the shadow asset in the daily job, and ``--help`` on every command."""
+
+from __future__ import annotations
+
+import pytest
+
+from trust_assets.cli import build_parser
+from trust_assets.config import SETTINGS
+
+OPERATION_JOBS = {
+    "retrain_models_job": ("retrain_models", {"cohorts", "reference_date", "reason", "requested_by"}),
+    "start_shadow_job": ("start_shadow", {"model_version", "actor", "reason"}),
+    "readiness_gate_job": ("readiness_gate", {"model_version"}),
+    "approve_model_job": ("approve_model", {"model_version", "approver", "reason"}),
+    "promote_model_job": ("promote_model", {"model_version", "actor", "reason"}),
+    "rollback_model_job": ("rollback_model", {"cohort", "actor", "reason"}),
+    "archive_model_job": ("archive_model", {"model_version", "actor", "reason"}),
+}
+COMMANDS = ["list", "train", "shadow", "gate", "approve", "promote", "rollback", "archive", "audit"]
+
+
+def test_jobs_have_typed_config_and_the_schedule_is_stopped() -> None:
+    import dagster as dg
+
+    from trust_assets.definitions import defs
+
+    for job_name, (op_name, fields) in OPERATION_JOBS.items():
+        job = defs.resolve_job_def(job_name)
+        config_fields = set(job.graph.node_named(op_name).definition.config_schema.config_type.fields)
+        assert fields <= config_fields, (job_name, config_fields)
+    schedule = defs.resolve_schedule_def("retrain_models_schedule")
+    assert schedule.cron_schedule == SETTINGS.operations.retrain_cron
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    assert schedule.job_name == "retrain_models_job"
+    daily = defs.resolve_job_def("daily_trust_job")
+    assert dg.AssetKey(SETTINGS.operations.shadow_table) in daily.asset_layer.executable_asset_keys
+    assert defs.resolve_sensor_def("run_failure_alert_sensor") is not None
+
+
+def test_retrain_config_defaults_and_refusals() -> None:
+    from trust_assets.operations.jobs import RetrainConfig
+
+    config = RetrainConfig()
+    assert config.cohorts == ["mobile", "tv", "broadband"]
+    assert config.reference_date == SETTINGS.model.reference_date.isoformat()
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_models_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["models", command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: trust models " + command in capsys.readouterr().out
+
+
+def test_refused_command_exits_with_status_one(tmp_path, monkeypatch, capsys) -> None:
+    from trust_assets import cli
+
+    monkeypatch.setenv("TRUST_DUCKDB_PATH", str(tmp_path / "empty.duckdb"))
+    assert cli.main(["models", "approve", "tv-none", "--reason", "x", "--approver", " "]) == 1
+    assert "refused" in capsys.readouterr().out
+
+
+def test_training_settings_move_the_outcome_window() -> None:
+    from datetime import date
+
+    from trust_assets.operations.retrain import training_settings
+
+    assert training_settings() == SETTINGS.model
+    moved = training_settings(date(2025, 6, 30), logistic_c=0.05)
+    assert (moved.outcome_start, moved.outcome_end) == (date(2025, 7, 1), date(2025, 12, 31))
+    assert moved.logistic_c == 0.05 and moved.ridge_alpha == SETTINGS.model.ridge_alpha

@@ -1,0 +1,161 @@
+"""``trust models ...``: the operating loop from a terminal.
+
+    trust models list                      every version and its status
+    trust models train                     retrain challengers (registered as development)
+    trust models shadow VERSION            development -> staging: score beside the champion
+    trust models gate VERSION              the ten readiness items, pass/fail (exit 1 on fail)
+    trust models approve VERSION           a second person's approval
+    trust models promote VERSION           approved + gate passed -> production from the next partition
+    trust models rollback COHORT           restore the previous champion and re-score since the promotion
+    trust models archive VERSION           retire a development or staging version
+    trust models audit                     the audit trail
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from trust_assets.config import SETTINGS, Cohort
+
+if TYPE_CHECKING:
+    from resources.warehouse import WarehouseResource
+
+COHORT_NAMES = [c.value for c in Cohort]
+
+
+def _actor_arg(parser: argparse.ArgumentParser, flag: str = "--actor", what: str = "who does this") -> None:
+    parser.add_argument(flag, default=None, help=f"{what} (default: $TRUST_ACTOR, else the login user; never blank)")
+
+
+def add_models_parser(sub: argparse._SubParsersAction) -> None:
+    models = sub.add_parser(
+        "models",
+        help="the model operating loop: registry, shadow, gate, approval, promotion, rollback, audit",
+        description="Operate the cohort models: every act is checked and recorded in model_audit_trail.",
+    )
+    ops = models.add_subparsers(dest="models_command", required=True)
+
+    listing = ops.add_parser("list", help="every registered version with its status and held-out metrics")
+    listing.add_argument("--cohort", choices=COHORT_NAMES, default=None)
+
+    train = ops.add_parser("train", help="retrain challengers and register them as development")
+    train.add_argument("--cohorts", nargs="+", choices=COHORT_NAMES, default=COHORT_NAMES)
+    train.add_argument("--reference-date", type=date.fromisoformat, default=SETTINGS.model.reference_date,
+                       help=f"snapshot date of the training features (default {SETTINGS.model.reference_date})")
+    train.add_argument("--logistic-c", type=float, default=None, help="override the logistic regularisation C")
+    train.add_argument("--ridge-alpha", type=float, default=None, help="override the NRC ridge alpha")
+    train.add_argument("--reason", required=True, help="why the models are retrained")
+    _actor_arg(train)
+
+    for name, text in (
+        ("shadow", "development -> staging: the version scores each daily partition into the shadow table"),
+        ("promote", "make an approved staging version that passes the gate the champion from the next partition"),
+        ("archive", "retire a development or staging version"),
+    ):
+        p = ops.add_parser(name, help=text, description=text)
+        p.add_argument("version", help="model version, e.g. tv-20250731-1a2b3c4d")
+        p.add_argument("--reason", required=True, help="why (recorded in the audit trail)")
+        _actor_arg(p)
+
+    gate = ops.add_parser("gate", help="evaluate the ten production-readiness items (exit status 1 if any fails)")
+    gate.add_argument("version")
+
+    approve = ops.add_parser("approve", help="record your approval of a staging version (not your own)")
+    approve.add_argument("version")
+    approve.add_argument("--reason", required=True, help="what you reviewed")
+    _actor_arg(approve, "--approver", "who approves")
+
+    rollback = ops.add_parser(
+        "rollback", help="restore a cohort's previous champion and re-score the partitions published since"
+    )
+    rollback.add_argument("cohort", choices=COHORT_NAMES)
+    rollback.add_argument("--reason", required=True, help="what regressed")
+    _actor_arg(rollback)
+
+    trail = ops.add_parser("audit", help="print the audit trail (oldest first)")
+    trail.add_argument("--version", default=None)
+    trail.add_argument("--cohort", choices=COHORT_NAMES, default=None)
+    trail.add_argument("--last", type=int, default=30, help="show the last N events (default 30)")
+
+
+def _print(frame: pl.DataFrame) -> None:
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=80, tbl_width_chars=200, tbl_hide_column_data_types=True):
+        print(frame)
+
+
+def run_models(args: argparse.Namespace) -> int:
+    """Run one ``trust models`` command; returns the exit status (1 when refused)."""
+    from resources import warehouse_resource
+    from trust_assets.operations.audit import ActorError, resolve_actor
+    from trust_assets.operations.registry_store import RegistryError
+
+    warehouse = warehouse_resource()
+    try:
+        return _dispatch(args, warehouse, resolve_actor)
+    except (RegistryError, ActorError) as exc:
+        print(f"refused: {exc}")
+        return 1
+
+
+def _dispatch(
+    args: argparse.Namespace, warehouse: WarehouseResource, resolve_actor: Callable[[str | None], str]
+) -> int:
+    from trust_assets.operations import approval, audit, lifecycle, promotion, retrain, rollback
+    from trust_assets.operations.gate import evaluate_gate
+    from trust_assets.operations.registry_store import read_registry
+
+    command = args.models_command
+    if command == "list":
+        registry = read_registry(warehouse)
+        if args.cohort:
+            registry = registry.filter(pl.col("cohort") == args.cohort)
+        _print(registry.select("cohort", "model_version", "status", "trained_at", "created_by", "churn_auc",
+                               "recontract_auc", "nrc_r2").sort("cohort", "trained_at"))
+    elif command == "train":
+        settings = retrain.training_settings(args.reference_date, args.logistic_c, args.ridge_alpha)
+        try:
+            outcomes = retrain.retrain(warehouse, args.cohorts, resolve_actor(args.actor), args.reason, settings)
+        except retrain.RetrainError as exc:
+            print(f"refused: {exc}")
+            return 1
+        for o in outcomes:
+            print(f"{o.result.cohort}: {o.result.model_version} {o.registration} (champion {o.champion})")
+        print(retrain.comparison_markdown(outcomes))
+    elif command == "shadow":
+        lifecycle.start_shadow(warehouse, args.version, resolve_actor(args.actor), args.reason)
+        print(f"{args.version} is staging: the daily run scores it into {SETTINGS.operations.shadow_table}.")
+    elif command == "archive":
+        lifecycle.archive(warehouse, args.version, resolve_actor(args.actor), args.reason)
+        print(f"{args.version} archived.")
+    elif command == "gate":
+        report = evaluate_gate(warehouse, args.version)
+        print(report.table())
+        return 0 if report.passed else 1
+    elif command == "approve":
+        approval.approve(warehouse, args.version, resolve_actor(args.approver), args.reason)
+        print(f"{args.version} approved.")
+    elif command == "promote":
+        done = promotion.promote(warehouse, args.version, resolve_actor(args.actor), args.reason)
+        print(done.gate.table())
+        print(
+            f"\n{done.model_version} is the {done.cohort} champion from {done.effective_from} on "
+            f"(approved by {done.approved_by}; previous champion {done.previous} archived). "
+            "Published partitions are unchanged."
+        )
+    elif command == "rollback":
+        done = rollback.rollback(warehouse, args.cohort, resolve_actor(args.actor), args.reason, print)
+        days = f"{done.rescored_days[0]} .. {done.rescored_days[-1]}" if done.rescored_days else "no days"
+        print(
+            f"{args.cohort}: {done.rolled_back} rolled back, {done.restored} restored; re-scored {days} "
+            f"({done.rescored_rows} rows) in {done.seconds:.1f} s."
+        )
+    elif command == "audit":
+        trail = audit.read_trail(warehouse, model_version=args.version, cohort=args.cohort).tail(args.last)
+        _print(trail.select("occurred_at", "event_type", "model_version", "actor", "reason", "before_state",
+                            "after_state"))
+    return 0
