@@ -1,0 +1,447 @@
+"""Monitoring assets: the frozen drift reference, daily feature drift, the score distribution and the report.
+
+Thin wiring around :mod:`trust_assets.monitoring`; every number is computed by plain functions there.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
+from datetime import date, timedelta
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from resources.warehouse import WarehouseResource
+from trust_assets.assets.models import REGISTRY_TABLE, WEIGHTS_TABLE
+from trust_assets.assets.reference import (
+    RULER_TABLE,
+    column_schema,
+    date_list_sql,
+    feature_deps,
+    feature_table,
+    markdown_table,
+    read_feature_rows,
+    snapshot_partition_keys,
+)
+from trust_assets.assets.trust_signal import SIGNAL_TABLE, window_days
+from trust_assets.config import COHORTS, SETTINGS, Cohort, feature_names
+from trust_assets.monitoring import drift as drift_fns
+from trust_assets.monitoring.locations import report_path
+from trust_assets.monitoring.prediction_distribution import (
+    SCORE_DISTRIBUTION_COLUMN_DESCRIPTIONS,
+    SCORE_DISTRIBUTION_SCHEMA,
+    as_frame,
+    score_distribution_row,
+)
+from trust_assets.monitoring.report import ReportInputs, render_report
+from trust_assets.owners import ML_ENGINEERING
+from trust_assets.partitions import DAILY_PARTITIONS, partition_window_dates
+from trust_assets.scoring.arithmetic import score_frame
+from trust_assets.scoring.registry import ProductionModelError, production_model_row, scoring_model
+
+BINS_TABLE = "reference_feature_bins"
+QUANTILES_TABLE = "reference_feature_quantiles"
+VARIATION_TABLE = "reference_feature_variation"
+DRIFT_TABLE = "feature_drift"
+SCORE_TABLE = "score_distribution"
+REPORT_ASSET = "monitoring_report"
+# Tables of the outcome and fairness monitors, shown in the report when they hold rows for the date.
+DECILE_TABLE = "trust_decile_outcomes"
+FAIRNESS_TABLE = "fairness_by_group"
+OUTCOME_TABLE = "matured_outcome_performance"
+
+GROUP = "monitoring"
+MONITORING = SETTINGS.monitoring
+
+
+# --- reads --------------------------------------------------------------------------------------------------
+def _require(warehouse: WarehouseResource, *tables: str) -> None:
+    for table in tables:
+        if not warehouse.table_exists(table):
+            raise dg.Failure(description=f"{table} does not exist: materialise it before the monitoring assets.")
+
+
+def _cohort_ruler(warehouse: WarehouseResource, version: str, cohort: str) -> pl.DataFrame:
+    return warehouse.read(
+        f"select feature, mean, stddev from {{analytics}}.{RULER_TABLE} "
+        "where ruler_version = $v and cohort = $c and segment is null",
+        {"v": version, "c": cohort},
+    )
+
+
+def _production_rows(warehouse: WarehouseResource) -> dict[str, dict[str, Any]]:
+    _require(warehouse, REGISTRY_TABLE)
+    registry = warehouse.read(f"select * from {{analytics}}.{REGISTRY_TABLE} where status = 'production'")
+    try:
+        return {c.value: production_model_row(registry, c.value) for c in COHORTS}
+    except ProductionModelError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+
+
+def _frozen_reference(
+    warehouse: WarehouseResource, version: str
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The stored bins, quantiles and reference variation of a ruler version (empty frames if none)."""
+    out: list[pl.DataFrame] = []
+    for table, schema in ((BINS_TABLE, drift_fns.BINS_SCHEMA), (QUANTILES_TABLE, drift_fns.QUANTILES_SCHEMA),
+                          (VARIATION_TABLE, drift_fns.VARIATION_SCHEMA)):
+        if not warehouse.table_exists(table):
+            out.append(pl.DataFrame(schema=schema))
+            continue
+        frame = warehouse.read(f"select * from {{analytics}}.{table} where ruler_version = $v", {"v": version})
+        out.append(frame.select([pl.col(c).cast(t) for c, t in schema.items()]))
+    return out[0], out[1], out[2]
+
+
+def _read_window(warehouse: WarehouseResource, table: str, start: date, end: date) -> pl.DataFrame:
+    return warehouse.read(
+        f"select * from {{analytics}}.{table} where snapshot_date between $start and $end",
+        {"start": start, "end": end},
+    ).with_columns(pl.col("snapshot_date").cast(pl.Date))
+
+
+def _optional_day(warehouse: WarehouseResource, table: str, day: date) -> pl.DataFrame | None:
+    """Rows of another monitor's table for the day (its date column is snapshot_date or scoring_date)."""
+    if not warehouse.table_exists(table):
+        return None
+    columns = set(warehouse.columns(table))
+    column = next((c for c in ("snapshot_date", "scoring_date") if c in columns), None)
+    if column is None:
+        return None
+    return warehouse.read(f"select * from {{analytics}}.{table} where {column} = $d", {"d": day})
+
+
+# --- reference_feature_bins ---------------------------------------------------------------------------------------
+@dg.asset(
+    name=BINS_TABLE,
+    group_name=GROUP,
+    owners=[ML_ENGINEERING],
+    kinds={"polars"},
+    deps=[dg.AssetDep(RULER_TABLE), *feature_deps(snapshot_partition_keys(SETTINGS.ruler.snapshot_dates))],
+    tags={"layer": "monitoring"},
+    description=(
+        "The fixed yardstick of feature drift: for every product and feature, ten equal-frequency bins (plus a "
+        "bin for missing values) and a fine grid of quantiles of the reference period's month-end snapshots, "
+        "the same data the ruler was computed from. Stored with the ruler version and frozen like the ruler: "
+        "drift is always measured against the same reference, never re-fitted. Also writes "
+        f"{QUANTILES_TABLE} (the quantile grid behind the Wasserstein distance) and {VARIATION_TABLE} (how far "
+        "each reference month-end itself was from the pooled reference: the reference's own seasonality)."
+    ),
+    metadata={"dagster/column_schema": column_schema(drift_fns.BINS_SCHEMA, drift_fns.BINS_COLUMN_DESCRIPTIONS)},
+)
+def reference_feature_bins(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    version = SETTINGS.ruler.version
+    _require(warehouse, RULER_TABLE)
+    issued = warehouse.read(
+        f"select count(*) as n from {{analytics}}.{RULER_TABLE} where ruler_version = $v", {"v": version}
+    )
+    if not int(issued["n"][0]):
+        raise dg.Failure(description=f"Ruler {version} is not issued: materialise {RULER_TABLE} first.")
+    days = SETTINGS.ruler.snapshot_dates
+    frames = {
+        c.value: read_feature_rows(warehouse, c, f"snapshot_date in ({date_list_sql(days)})", {}) for c in COHORTS
+    }
+    empty = [c for c, f in frames.items() if f.height == 0]
+    if empty:
+        raise dg.Failure(description=f"No reference-period feature rows for {empty}: materialise the features.")
+    bins, quantiles = drift_fns.fit_reference(
+        frames,
+        {c.value: feature_names(c) for c in COHORTS},
+        ruler_version=version,
+        bins=SETTINGS.ruler.drift_bins,
+        points=MONITORING.drift_quantile_points,
+    )
+    variation = pl.concat(
+        [
+            drift_fns.reference_variation(
+                frames[c.value], c.value, feature_names(c), bins.filter(pl.col("cohort") == c.value),
+                quantiles.filter(pl.col("cohort") == c.value), _cohort_ruler(warehouse, version, c.value),
+                share_floor=MONITORING.psi_share_floor,
+            )
+            for c in COHORTS
+        ]
+    )
+    fingerprint = drift_fns.reference_fingerprint(bins, quantiles, variation)
+    stored_bins, stored_quantiles, stored_variation = _frozen_reference(warehouse, version)
+    per_feature = bins.filter(pl.col("bin") != drift_fns.MISSING_BIN).group_by("cohort").agg(
+        pl.len().alias("bins"), pl.col("feature").n_unique().alias("features")
+    ).sort("cohort")
+    metadata: dict[str, Any] = {
+        "ruler_version": version,
+        "fingerprint": fingerprint,
+        "bins_per_cohort": dg.MetadataValue.md(markdown_table(per_feature)),
+        "volatile_features": dg.MetadataValue.md(
+            markdown_table(variation.filter(pl.col("max_psi") >= MONITORING.psi_investigate).drop("ruler_version"))
+        ),
+        "reference_rows": dg.MetadataValue.json({c: f.height for c, f in frames.items()}),
+        "dagster/row_count": bins.height,
+    }
+    if stored_bins.height:
+        stored = drift_fns.reference_fingerprint(stored_bins, stored_quantiles, stored_variation)
+        if stored != fingerprint:
+            raise dg.Failure(
+                description=(
+                    f"The drift reference of ruler {version} is frozen, but the reference data now gives different "
+                    "bins. The stored bins were left untouched. Find out why the reference-period feature "
+                    "partitions changed, or issue a new ruler version (RulerSettings.version) on purpose."
+                ),
+                metadata={"stored_fingerprint": stored, "fresh_fingerprint": fingerprint},
+            )
+        context.log.info(f"drift reference of {version} unchanged (fingerprint {fingerprint[:12]})")
+        return dg.MaterializeResult(metadata={**metadata, "reference_status": "unchanged"})
+    warehouse.append(BINS_TABLE, bins)
+    warehouse.append(QUANTILES_TABLE, quantiles)
+    warehouse.append(VARIATION_TABLE, variation)
+    return dg.MaterializeResult(metadata={**metadata, "reference_status": "issued"})
+
+
+# --- feature_drift ------------------------------------------------------------------------------------------------
+def compute_feature_drift(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:
+    """Drift rows of every cohort, feature and day of [start, end] against the production ruler's reference."""
+    production = _production_rows(warehouse)
+    parts: list[pl.DataFrame] = []
+    for cohort in COHORTS:
+        version = production[cohort.value]["ruler_version"]
+        bins, quantiles, variation = _frozen_reference(warehouse, version)
+        bins = bins.filter(pl.col("cohort") == cohort.value)
+        if bins.height == 0:
+            raise dg.Failure(
+                description=f"No drift reference for ruler {version} and {cohort.value}: "
+                f"materialise {BINS_TABLE} first."
+            )
+        ruler = _cohort_ruler(warehouse, version, cohort.value)
+        features = read_feature_rows(
+            warehouse, cohort, "snapshot_date between $start and $end", {"start": start, "end": end}
+        )
+        for day in window_days(start, end):
+            rows = features.filter(pl.col("snapshot_date") == day)
+            if rows.height == 0:
+                raise dg.Failure(
+                    description=f"No {cohort.value} feature rows for {day} in {feature_table(cohort)}: "
+                    "materialise the features for that day before measuring its drift."
+                )
+            parts.append(
+                drift_fns.feature_drift_day(
+                    day, cohort.value, rows, feature_names(cohort), bins,
+                    quantiles.filter(pl.col("cohort") == cohort.value), ruler,
+                    psi_investigate=MONITORING.psi_investigate, psi_significant=MONITORING.psi_significant,
+                    share_floor=MONITORING.psi_share_floor, variation=variation,
+                    min_excess_wasserstein_sd=MONITORING.min_excess_wasserstein_sd,
+                )
+            )
+    return pl.concat(parts).sort("snapshot_date", "cohort", "feature")
+
+
+def drift_metadata(drift: pl.DataFrame) -> dict[str, Any]:
+    """Per-cohort numbers of the window's last day, named so the UI plots them over partitions."""
+    counts = drift_fns.band_counts(drift)
+    last = counts.filter(pl.col("snapshot_date") == counts["snapshot_date"].max())
+    meta: dict[str, Any] = {"metadata_day": str(last["snapshot_date"][0])}
+    for row in last.iter_rows(named=True):
+        cohort = row["cohort"]
+        meta[f"{cohort}_max_psi"] = float(row["max_psi"])
+        meta[f"{cohort}_max_psi_feature"] = row["max_psi_feature"]
+        meta[f"{cohort}_max_wasserstein_sd"] = float(row["max_wasserstein_sd"] or 0.0)
+        for band in drift_fns.BANDS:
+            meta[f"{cohort}_features_{band}"] = int(row[f"features_{band}"])
+        meta[f"{cohort}_features_drifted"] = int(row["features_drifted"])
+    flagged = drift.filter(
+        (pl.col("snapshot_date") == last["snapshot_date"][0]) & (pl.col("band") != drift_fns.STABLE)
+    ).select("cohort", "feature", "psi", "wasserstein_sd", "excess_wasserstein_sd", "band", "drifted")
+    meta["drifting_features"] = dg.MetadataValue.md(markdown_table(flagged) if flagged.height else "none")
+    return meta
+
+
+@dg.asset(
+    name=DRIFT_TABLE,
+    group_name=GROUP,
+    owners=[ML_ENGINEERING],
+    kinds={"polars"},
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[dg.AssetDep(BINS_TABLE), dg.AssetDep(RULER_TABLE), dg.AssetDep(REGISTRY_TABLE),
+          *[dg.AssetDep(feature_table(c)) for c in COHORTS]],
+    tags={"layer": "monitoring"},
+    description=(
+        "Has the customer base moved away from the reference period? For every day, product and feature: the "
+        "population stability index (PSI) of the day's values against the frozen reference bins, the "
+        "Wasserstein distance in reference standard deviations, and a band (stable < 0.10, investigate, "
+        "significant >= 0.25). A significant feature that also moved further than the reference period's own "
+        "months did counts as drifted; drifted features on several days in a row raise a drift event."
+    ),
+    metadata={"dagster/column_schema": column_schema(drift_fns.DRIFT_SCHEMA, drift_fns.DRIFT_COLUMN_DESCRIPTIONS)},
+)
+def feature_drift(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    start, end = partition_window_dates(context)
+    drift = compute_feature_drift(warehouse, start, end)
+    warehouse.replace_partitions(DRIFT_TABLE, drift, start, end)
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": drift.height, "window": f"{start} .. {end}", **drift_metadata(drift)}
+    )
+
+
+# --- score_distribution -------------------------------------------------------------------------------------------
+def reference_scores(warehouse: WarehouseResource, model_version: str) -> tuple[date, pl.DataFrame]:
+    """The model version's own reference population scored by it: the training snapshot's feature rows."""
+    registry = warehouse.read(
+        f"select * from {{analytics}}.{REGISTRY_TABLE} where model_version = $v", {"v": model_version}
+    )
+    if registry.height != 1:
+        raise dg.Failure(description=f"{REGISTRY_TABLE} has {registry.height} rows for {model_version}")
+    row = registry.row(0, named=True)
+    weights = warehouse.read(
+        f"select * from {{analytics}}.{WEIGHTS_TABLE} where model_version = $v", {"v": model_version}
+    )
+    model = scoring_model(row, weights)
+    cohort = Cohort(row["cohort"])
+    ruler = warehouse.read(
+        f"select * from {{analytics}}.{RULER_TABLE} where ruler_version = $v and cohort = $c",
+        {"v": model.ruler_version, "c": cohort.value},
+    )
+    reference_date = row["training_reference_date"]
+    features = read_feature_rows(warehouse, cohort, "snapshot_date = $d", {"d": reference_date})
+    if features.height == 0:
+        raise dg.Failure(description=f"No {cohort.value} feature rows on the reference date {reference_date}.")
+    scores, _ = score_frame(features, ruler, model, cohort.value, feature_names(cohort), SETTINGS.model.top_drivers)
+    return reference_date, scores.select("raw_score", "trust_score")
+
+
+def compute_score_distribution(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:
+    _require(warehouse, SIGNAL_TABLE, REGISTRY_TABLE, WEIGHTS_TABLE, RULER_TABLE)
+    scores = warehouse.read(
+        f"select snapshot_date, cohort, model_version, raw_score, trust_score from {{analytics}}.{SIGNAL_TABLE} "
+        "where snapshot_date between $start and $end",
+        {"start": start, "end": end},
+    ).with_columns(pl.col("snapshot_date").cast(pl.Date))
+    absent = [d for d in window_days(start, end) if d not in set(scores["snapshot_date"].to_list())]
+    if absent:
+        raise dg.Failure(description=f"No {SIGNAL_TABLE} rows for {absent[:5]}: score those days first.")
+    references: dict[str, tuple[date, pl.DataFrame]] = {}
+    rows: list[dict[str, object]] = []
+    for (day, cohort, version), part in scores.group_by(
+        "snapshot_date", "cohort", "model_version", maintain_order=True
+    ):
+        if version not in references:
+            references[version] = reference_scores(warehouse, version)
+        reference_date, reference = references[version]
+        rows.append(
+            score_distribution_row(
+                day, cohort, version, part, reference, reference_date,
+                drift_bins=SETTINGS.ruler.drift_bins, reference_quantiles=MONITORING.score_reference_quantiles,
+                histogram_bins=MONITORING.score_histogram_bins, psi_investigate=MONITORING.psi_investigate,
+                psi_significant=MONITORING.psi_significant, share_floor=MONITORING.psi_share_floor,
+            )
+        )
+    return as_frame(rows)
+
+
+def score_metadata(frame: pl.DataFrame) -> dict[str, Any]:
+    last = frame.filter(pl.col("snapshot_date") == frame["snapshot_date"].max())
+    meta: dict[str, Any] = {"metadata_day": str(last["snapshot_date"][0])}
+    for row in last.iter_rows(named=True):
+        cohort = row["cohort"]
+        for key in ("mean", "p10", "p50", "p90", "share_outside_reference", "score_psi"):
+            meta[f"{cohort}_{'score_' + key if key in ('mean', 'p10', 'p50', 'p90') else key}"] = float(row[key])
+    summary = last.select("cohort", "row_count", "mean", "p10", "p50", "p90", "share_outside_reference", "score_psi",
+                          "band")
+    meta["distribution"] = dg.MetadataValue.md(markdown_table(summary))
+    return meta
+
+
+@dg.asset(
+    name=SCORE_TABLE,
+    group_name=GROUP,
+    owners=[ML_ENGINEERING],
+    kinds={"polars"},
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[dg.AssetDep(SIGNAL_TABLE), dg.AssetDep(REGISTRY_TABLE), dg.AssetDep(WEIGHTS_TABLE),
+          dg.AssetDep(RULER_TABLE)],
+    tags={"layer": "monitoring"},
+    description=(
+        "Are today's scores distributed like the scores of the population the model was trained on? Per day "
+        "and product: the trust-score histogram, mean and percentiles, the share of raw scores outside the "
+        "reference population's 1st-99th percentile, and the PSI of the scores against the model version's "
+        "reference-date scores."
+    ),
+    metadata={
+        "dagster/column_schema": column_schema(SCORE_DISTRIBUTION_SCHEMA, SCORE_DISTRIBUTION_COLUMN_DESCRIPTIONS)
+    },
+)
+def score_distribution(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    start, end = partition_window_dates(context)
+    frame = compute_score_distribution(warehouse, start, end)
+    warehouse.replace_partitions(SCORE_TABLE, frame, start, end)
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": frame.height, "window": f"{start} .. {end}", **score_metadata(frame)}
+    )
+
+
+# --- monitoring_report --------------------------------------------------------------------------------------------
+def write_report(warehouse: WarehouseResource, day: date) -> tuple[str, dict[str, bool]]:
+    """Renders and writes the day's report; returns its path and which optional sections had data."""
+    history_start = day - timedelta(days=MONITORING.report_history_days - 1)
+    history = _read_window(warehouse, DRIFT_TABLE, history_start, day)
+    drift = history.filter(pl.col("snapshot_date") == day)
+    scores = _read_window(warehouse, SCORE_TABLE, day, day)
+    if drift.height == 0 or scores.height == 0:
+        raise dg.Failure(description=f"No {DRIFT_TABLE} or {SCORE_TABLE} rows for {day}: materialise them first.")
+    inputs = ReportInputs(
+        day=day, drift=drift, drift_history=history, scores=scores,
+        psi_investigate=MONITORING.psi_investigate, psi_significant=MONITORING.psi_significant,
+        deciles=_optional_day(warehouse, DECILE_TABLE, day),
+        fairness=_optional_day(warehouse, FAIRNESS_TABLE, day),
+        outcome_performance=_optional_day(warehouse, OUTCOME_TABLE, day),
+    )
+    path = report_path(day)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename: a reader never opens a half-written page.
+    partial = path.with_suffix(".html.partial")
+    partial.write_text(render_report(inputs), encoding="utf-8")
+    partial.replace(path)
+    present = {
+        name: frame is not None and frame.height > 0
+        for name, frame in (("deciles", inputs.deciles), ("fairness", inputs.fairness),
+                            ("outcomes", inputs.outcome_performance))
+    }
+    return str(path), present
+
+
+@dg.asset(
+    name=REPORT_ASSET,
+    group_name=GROUP,
+    owners=[ML_ENGINEERING],
+    kinds={"html"},
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[dg.AssetDep(DRIFT_TABLE), dg.AssetDep(SCORE_TABLE)],
+    tags={"layer": "monitoring"},
+    description=(
+        "The page people look at: one self-contained HTML monitoring report per scoring date with plots of drift "
+        "per feature and over recent days, the score distribution against the reference population, and decile "
+        "lift and fairness when those monitors have run for the date. Linked from each materialisation."
+    ),
+)
+def monitoring_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    start, end = partition_window_dates(context)
+    paths: list[str] = []
+    present: dict[str, bool] = {}
+    for day in window_days(start, end):
+        path, present = write_report(warehouse, day)
+        paths.append(path)
+    context.log.info(f"wrote {len(paths)} report(s), latest {paths[-1]}")
+    return dg.MaterializeResult(
+        metadata={
+            "report": dg.MetadataValue.path(paths[-1]),
+            "report_url": dg.MetadataValue.url(f"file://{paths[-1]}"),
+            "reports_written": len(paths),
+            **{f"has_{k}": v for k, v in present.items()},
+        }
+    )
+
+
+MONITORING_DRIFT_ASSETS: list[dg.AssetsDefinition] = [
+    reference_feature_bins,
+    feature_drift,
+    score_distribution,
+    monitoring_report,
+]
