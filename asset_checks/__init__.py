@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import dagster as dg
 
+from asset_checks.monitoring_checks import MONITORING_CHECKS
+from asset_checks.monitoring_outcomes import OUTCOME_CHECKS
 from asset_checks.product_checks import DAILY_CHECKS, MODEL_CHECKS
 from asset_checks.raw_contract import GATE_KEY, GATE_NAME, raw_source_contract
 from asset_checks.trust_signal_guard import trust_signal_violations, validate_trust_signal
 
-ASSET_CHECKS: list[dg.AssetChecksDefinition] = [*DAILY_CHECKS, *MODEL_CHECKS]
+ASSET_CHECKS: list[dg.AssetChecksDefinition] = [*DAILY_CHECKS, *MODEL_CHECKS, *OUTCOME_CHECKS, *MONITORING_CHECKS]
 GUARD_ASSETS: list[dg.AssetsDefinition] = [raw_source_contract]
 
 __all__ = [

@@ -4,6 +4,9 @@
     trust generate   (re)generate the synthetic telco into the warehouse
     trust run        materialise the whole graph over an existing warehouse
     trust summary    print what the trust signal and the production models look like
+    trust explain    decompose a customer's score into per-feature terms (w_f * z_f)
+    trust attribute  split a customer's score change into behaviour and model parts
+    trust models     operate the models: list, train, shadow, gate, approve, promote, rollback, archive, audit
 """
 
 from __future__ import annotations
@@ -77,11 +80,25 @@ def build_parser() -> argparse.ArgumentParser:
     summary = sub.add_parser("summary", help="print the published scores and the production models")
     summary.add_argument("--start", type=_date, required=True)
     summary.add_argument("--end", type=_date, required=True)
+    from trust_assets.monitoring import explain_cli
+
+    explain_cli.add_subcommands(sub)
+    from trust_assets.operations.cli import add_models_parser
+
+    add_models_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from trust_assets.monitoring import explain_cli
+
+    if args.command in explain_cli.COMMANDS:
+        return explain_cli.run(args)
+    if args.command == "models":
+        from trust_assets.operations.cli import run_models
+
+        return run_models(args)
     end = getattr(args, "end_date", None) or default_end_date()
     if args.command == "demo":
         if args.regenerate or not duckdb_path().exists():

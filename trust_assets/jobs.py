@@ -4,6 +4,8 @@
 - ``features_job``: customer_360 and the cohort features only, for history and the reference period.
 - ``foundation_job``: staging views and the outcome labels (unpartitioned dbt models).
 - ``ruler_and_models_job``: the fixed ruler and the cohort models (explicit, rare acts).
+- ``retrain_models_job`` and the other model-operation jobs (``trust_assets.operations.jobs``): retraining,
+  shadow start, readiness gate, approval, promotion and rollback, each with typed config.
 """
 
 from __future__ import annotations
@@ -12,17 +14,27 @@ import dagster as dg
 
 from resources import Target, current_target
 from trust_assets.config import SETTINGS
+from trust_assets.operations.jobs import OPERATIONS_JOBS, OPERATIONS_SCHEDULES
 
-DAILY_SELECTION = dg.AssetSelection.groups("customer_360", "cohort_features", "trust_signal")
+# Drift and score monitoring run with every day's scores (a few seconds); the report is written with them.
+MONITORING_DAILY_ASSETS = ("feature_drift", "score_distribution", "monitoring_report")
+# A staging (challenger) model scores each day into the shadow table after the published signal; a no-op
+# when no cohort has a challenger.
+DAILY_SELECTION = (
+    dg.AssetSelection.groups("customer_360", "cohort_features", "trust_signal")
+    | dg.AssetSelection.assets(*MONITORING_DAILY_ASSETS)
+    | dg.AssetSelection.assets(SETTINGS.operations.shadow_table)
+)
 FOUNDATION_SELECTION = dg.AssetSelection.groups("staging") | dg.AssetSelection.assets("outcome_labels")
 RULER_AND_MODELS_SELECTION = dg.AssetSelection.assets(
-    "hierarchical_reference_stats", "trust_model_weights", "model_registry"
+    "hierarchical_reference_stats", "trust_model_weights", "model_registry", "reference_feature_bins"
 )
 
 daily_trust_job = dg.define_asset_job(
     "daily_trust_job",
     selection=DAILY_SELECTION,
-    description="Builds one day of customer_360, the cohort features and the trust signal.",
+    description="Builds one day of customer_360, the cohort features and the trust signal, and monitors it "
+    "(feature drift, score distribution, HTML report).",
     tags={"dagster/max_retries": 1},
 )
 
@@ -41,7 +53,8 @@ foundation_job = dg.define_asset_job(
 ruler_and_models_job = dg.define_asset_job(
     "ruler_and_models_job",
     selection=RULER_AND_MODELS_SELECTION,
-    description="Issues (or verifies) the frozen ruler and trains the cohort models on the reference date.",
+    description="Issues (or verifies) the frozen ruler and its drift reference and trains the cohort models on the "
+    "reference date.",
 )
 
 daily_trust_schedule = dg.build_schedule_from_partitioned_job(
@@ -55,5 +68,5 @@ daily_trust_schedule = dg.build_schedule_from_partitioned_job(
     else dg.DefaultScheduleStatus.STOPPED,
 )
 
-JOBS = [daily_trust_job, features_job, foundation_job, ruler_and_models_job]
-SCHEDULES = [daily_trust_schedule]
+JOBS = [daily_trust_job, features_job, foundation_job, ruler_and_models_job, *OPERATIONS_JOBS]
+SCHEDULES = [daily_trust_schedule, *OPERATIONS_SCHEDULES]

@@ -50,4 +50,12 @@ def test_every_check_is_registered_and_blocking_where_documented() -> None:
         ("tv_features", "missing_share"),
         ("broadband_features", "missing_share"),
         ("hierarchical_reference_stats", "stddev_usable"),
+        # Monitoring never blocks publishing (docs/monitoring.md).
+        ("feature_drift", "drift_bands"),
+        ("score_distribution", "score_distribution_stable"),
+        ("monitoring_report", "report_written"),
+        # Outcome monitors warn only (docs/monitoring_outcomes.md).
+        ("matured_outcome_performance", "matured_auc_within_tolerance"),
+        ("trust_decile_outcomes", "lowest_trust_decile_churns_most"),
+        ("fairness_by_group", "disparity_within_threshold"),
     }
