@@ -30,7 +30,7 @@ ui: ## setup, then the Dagster UI (dagster dev) on http://127.0.0.1:3000
 lint: ## ruff check (the rules in pyproject.toml)
 	@$(DEV) lint
 
-bench: ## Run every benchmarks/*.py
+bench: ## Run every benchmarks/*.py (ARGS='daily_partition --customers 20000' runs one, with its arguments)
 	@$(DEV) bench $(ARGS)
 
 dbt-docs: ## Build the dbt docs site over the demo warehouse

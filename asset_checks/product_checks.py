@@ -25,8 +25,9 @@ from asset_checks.reads import (
     WEIGHTS,
     MissingTable,
     feature_table,
+    read_coverage_problems,
     read_daily_counts,
-    read_holders,
+    read_missing_shares,
     read_table,
     read_window,
 )
@@ -127,12 +128,10 @@ def _feature_coverage_check(cohort: Cohort) -> dg.AssetChecksDefinition:
         start, end = window_of(context)
 
         def evaluate() -> Evaluation:
-            rows = read_window(warehouse, table, start, end, "snapshot_date, customer_id").with_columns(
-                pl.lit(cohort.value).alias("cohort")
-            )
-            expected = read_holders(warehouse, start, end, [cohort.value])
+            # Compared in the warehouse: only keys that break the rule come back.
+            problems = read_coverage_problems(warehouse, table, start, end, [cohort.value])
             what = f"every customer with has_{cohort.value} in customer_360_definition"
-            return rules.coverage_violations(rows, expected, table, what), ERROR
+            return rules.key_count_violations(problems, table, what), ERROR
 
         return _run(evaluate, f"{table} covers every {cohort.value} holder for {label(start, end)}.", label(start, end))
 
@@ -159,8 +158,9 @@ def _missing_share_check(cohort: Cohort) -> dg.AssetChecksDefinition:
         start, end = window_of(context)
 
         def evaluate() -> Evaluation:
-            frame = read_window(warehouse, table, start, end)
-            return rules.missing_share_violations(frame, features, limit, table), WARN
+            # Aggregated in the warehouse: one row per day instead of the partition.
+            shares = read_missing_shares(warehouse, table, start, end, features)
+            return rules.share_violations(shares, features, limit, table), WARN
 
         return _run(evaluate, f"{table} missing shares within {limit:.0%} for {label(start, end)}.", label(start, end))
 
@@ -181,10 +181,9 @@ def trust_signal_coverage(context: dg.AssetCheckExecutionContext, warehouse: War
     start, end = window_of(context)
 
     def evaluate() -> Evaluation:
-        scored = read_window(warehouse, TRUST_SIGNAL, start, end, "snapshot_date, cohort, customer_id")
-        expected = read_holders(warehouse, start, end)
+        problems = read_coverage_problems(warehouse, TRUST_SIGNAL, start, end, [c.value for c in COHORTS])
         what = "every customer holding the product in customer_360_definition"
-        return rules.coverage_violations(scored, expected, TRUST_SIGNAL, what), ERROR
+        return rules.key_count_violations(problems, TRUST_SIGNAL, what), ERROR
 
     return _run(evaluate, f"Every holder scored exactly once per product for {label(start, end)}.", label(start, end))
 

@@ -85,9 +85,20 @@ def missing_share_violations(
     present = [f for f in features if f in frame.columns]
     if frame.height == 0 or not present:
         return []
+    shares = frame.group_by("snapshot_date").agg(
+        pl.len().alias("rows"), *[_missing(f).mean().alias(f) for f in present]
+    )
+    return share_violations(shares, present, limit, table)
+
+
+def share_violations(shares: pl.DataFrame, features: Sequence[str], limit: float, table: str) -> list[Violation]:
+    """:func:`missing_share_violations` from the per-day shares (``snapshot_date, rows, <feature>...``), for a
+    check that aggregates in the warehouse and reads one row per day instead of the partition."""
+    present = [f for f in features if f in shares.columns]
+    if shares.height == 0 or not present:
+        return []
     shares = (
-        frame.group_by("snapshot_date")
-        .agg(pl.len().alias("rows"), *[_missing(f).mean().alias(f) for f in present])
+        shares.select("snapshot_date", "rows", *[pl.col(f).cast(pl.Float64) for f in present])
         .unpivot(index=["snapshot_date", "rows"], on=present, variable_name="feature", value_name="missing_share")
         .filter(pl.col("missing_share") > limit)
         .sort("missing_share", "feature", "snapshot_date", descending=[True, False, False])
@@ -130,9 +141,15 @@ def coverage_violations(scored: pl.DataFrame, expected: pl.DataFrame, table: str
         pl.col("snapshot_date").cast(pl.Date), pl.col("cohort").cast(pl.String), pl.col("customer_id").cast(pl.String)
     ).group_by(keys).agg(pl.len().alias("rows"))
     want = expected.select(keys).unique().with_columns(pl.lit(True).alias("expected"))
-    joined = want.join(got, on=keys, how="full", coalesce=True).with_columns(
-        pl.col("rows").fill_null(0), pl.col("expected").fill_null(False)
-    )
+    joined = want.join(got, on=keys, how="full", coalesce=True)
+    return key_count_violations(joined, table, what)
+
+
+def key_count_violations(joined: pl.DataFrame, table: str, what: str) -> list[Violation]:
+    """:func:`coverage_violations` from (snapshot_date, cohort, customer_id, rows, expected) per key; keys that
+    are fine may be left out, so a check can compare in the warehouse and read only the broken keys."""
+    keys = ["snapshot_date", "cohort", "customer_id"]
+    joined = joined.with_columns(pl.col("rows").fill_null(0), pl.col("expected").fill_null(False))
     out: list[Violation] = []
     cases = [
         (pl.col("expected") & (pl.col("rows") == 0), f"{what} has a row"),

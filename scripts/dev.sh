@@ -24,7 +24,8 @@ usage: bash scripts/dev.sh <command> [args]
   test       setup, install chromium if missing, run the test suite (extra args go to pytest)
   ui         setup, then the Dagster UI (dagster dev) on http://127.0.0.1:3000 (PORT=... to change)
   lint       ruff check (the rules in pyproject.toml)
-  bench      run every benchmarks/*.py
+  bench      run every benchmarks/*.py; `bench NAME [args]` runs benchmarks/NAME.py only
+             (e.g. `bench daily_partition --customers 20000`, see docs/performance.md)
   dbt-docs   build the dbt docs site (dbt docs generate) over the demo warehouse
   chromium   install Debian's chromium for the browser tests (needs root or sudo)
   lock       recompile requirements.lock from pyproject.toml (after changing dependencies)
@@ -140,6 +141,11 @@ cmd_bench() {
     if [[ ${#benches[@]} -eq 0 ]]; then
         log "no benchmarks/*.py yet"
         return 0
+    fi
+    # `bench NAME [args]`: one benchmark with its own arguments (each benchmark takes different ones).
+    if [[ $# -gt 0 && -f "benchmarks/$1.py" ]]; then
+        benches=("benchmarks/$1.py")
+        shift
     fi
     local bench
     for bench in "${benches[@]}"; do

@@ -15,6 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from trust_assets.scoring.standardise import MISSING_COLUMN, Standardised, standardise, z_column
@@ -78,6 +79,27 @@ def _signed_text(term: pl.Expr, decimals: int) -> pl.Expr:
     )
 
 
+def _top_indices(terms: Sequence[np.ndarray], k: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per row, the column indices of the ``k`` largest |terms| (first in column order on ties) and the
+    |term| of each pick. Each round is a running maximum across the feature columns, whole columns at a
+    time (vectorised per feature, never per row); the pick is then masked for the next round."""
+    left = [np.abs(t) for t in terms]
+    chosen: list[np.ndarray] = []
+    sizes: list[np.ndarray] = []
+    for _ in range(k):
+        best = left[0].copy()
+        pick = np.zeros(len(best), dtype=np.int64)
+        for j in range(1, len(left)):
+            larger = left[j] > best  # strictly: an equal later feature does not displace an earlier one
+            best = np.where(larger, left[j], best)
+            pick = np.where(larger, j, pick)
+        for j, column in enumerate(left):
+            column[pick == j] = -1.0
+        chosen.append(pick)
+        sizes.append(best)
+    return chosen, sizes
+
+
 def with_top_drivers(
     frame: pl.DataFrame,
     weights: Mapping[str, float],
@@ -94,40 +116,29 @@ def with_top_drivers(
     """
     if k <= 0 or not features:
         return frame.with_columns(pl.lit("", dtype=pl.String).alias(name))
-    term_cols = [f"__term_{i}" for i in range(len(features))]
-    left_cols = [f"__left_{i}" for i in range(len(features))]
-    lazy = frame.lazy().with_columns(
-        *[(pl.lit(float(weights[f])) * pl.col(z_column(f))).alias(t) for f, t in zip(features, term_cols, strict=True)]
-    ).with_columns(*[pl.col(t).abs().alias(a) for t, a in zip(term_cols, left_cols, strict=True)])
-    # k rounds of a horizontal arg-max (columnar, far faster than sorting a list per row). Each round is
-    # materialised as columns before the next, so the expressions stay small: take the largest remaining
-    # |term| (first in configuration order on ties), then mask it with -1.
-    parts: list[str] = []
-    for r in range(min(k, len(features))):
-        best, chosen, part = f"__best_{r}", f"__chosen_{r}", f"__part_{r}"
-        lazy = lazy.with_columns(pl.max_horizontal(left_cols).alias(best)).with_columns(
-            pl.coalesce([pl.when(pl.col(a) == pl.col(best)).then(pl.lit(i)) for i, a in enumerate(left_cols)])
-            .alias(chosen)
+    k = min(k, len(features))
+    terms = [
+        s.to_numpy().astype(np.float64, copy=False)
+        for s in frame.select(
+            [(pl.lit(float(weights[f])) * pl.col(z_column(f))).alias(f) for f in features]
+        ).get_columns()
+    ]
+    chosen, best = _top_indices(terms, k)
+    labels = dict(enumerate(features))
+    parts: list[pl.Expr] = []
+    columns: list[pl.Series] = []
+    for r in range(k):
+        index, size, term = f"__chosen_{r}", f"__best_{r}", f"__term_{r}"
+        # The signed term of the pick: its size with the sign of the chosen column's term.
+        picked = np.choose(chosen[r], terms) if len(terms) <= 32 else np.stack(terms, axis=1)[
+            np.arange(len(chosen[r])), chosen[r]]
+        columns += [pl.Series(index, chosen[r]), pl.Series(size, best[r]), pl.Series(term, picked)]
+        label = pl.col(index).replace_strict(labels, return_dtype=pl.String)
+        parts.append(
+            pl.when(pl.col(size) > 0).then(pl.concat_str([label, pl.lit("="), _signed_text(pl.col(term), decimals)]))
         )
-        label = pl.coalesce([pl.when(pl.col(chosen) == i).then(pl.lit(f)) for i, f in enumerate(features)])
-        term = pl.coalesce([pl.when(pl.col(chosen) == i).then(pl.col(t)) for i, t in enumerate(term_cols)])
-        lazy = lazy.with_columns(
-            pl.when(pl.col(best) > 0)
-            .then(pl.concat_str([label, pl.lit("="), _signed_text(term, decimals)]))
-            .alias(part),
-            *[
-                pl.when(pl.col(chosen) == i).then(pl.lit(-1.0)).otherwise(pl.col(a)).alias(a)
-                for i, a in enumerate(left_cols)
-            ],
-        )
-        parts.append(part)
-    temporary = [*term_cols, *left_cols, *parts, *[f"__best_{r}" for r in range(len(parts))],
-                 *[f"__chosen_{r}" for r in range(len(parts))]]  # fmt: skip
-    return (
-        lazy.with_columns(pl.concat_str([pl.col(p) for p in parts], separator="; ", ignore_nulls=True).alias(name))
-        .drop(temporary)
-        .collect()
-    )
+    text = pl.DataFrame(columns).select(pl.concat_str(parts, separator="; ", ignore_nulls=True).alias(name))
+    return frame.with_columns(text.to_series())
 
 
 def score_standardised(

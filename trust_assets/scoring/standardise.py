@@ -11,6 +11,7 @@ Rules (spec section 3):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -53,27 +54,39 @@ def cohort_ruler(ruler: pl.DataFrame, cohort: str, ruler_version: str | None = N
     return rows
 
 
-def _lookup_columns(features: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
-    return (
-        [f"__mean__{f}" for f in features],
-        [f"__sd__{f}" for f in features],
-        [f"__seg__{f}" for f in features],
-    )
+def _usable(stddev: float | None) -> bool:
+    return stddev is not None and math.isfinite(stddev) and stddev != 0
 
 
-def _segment_lookup(ruler: pl.DataFrame, features: Sequence[str]) -> pl.DataFrame:
-    """One row per ruler segment with each feature's mean, stddev and whether the segment has the entry."""
-    means, sds, has = _lookup_columns(features)
-    seg_rows = ruler.filter(pl.col("segment").is_not_null())
-    schema = {"segment": pl.String(), **{c: pl.Float64() for c in means + sds},
-              **{c: pl.Boolean() for c in has}}
-    if seg_rows.height == 0:
-        return pl.DataFrame(schema=schema)
-    return seg_rows.group_by("segment").agg(
-        *[pl.col("mean").filter(pl.col("feature") == f).first().alias(m) for f, m in zip(features, means, strict=True)],
-        *[pl.col("stddev").filter(pl.col("feature") == f).first().alias(s) for f, s in zip(features, sds, strict=True)],
-        *[(pl.col("feature") == f).any().alias(h) for f, h in zip(features, has, strict=True)],
-    ).select([pl.col(c).cast(t) for c, t in schema.items()])
+@dataclass(frozen=True)
+class _RulerGrid:
+    """The ruler as small arrays indexed by [segment code, feature]: code 0 is "no segment row" (the cohort
+    level), codes 1.. the ruler's segments. A row's entries are then one gather per feature, not a join."""
+
+    segments: tuple[str, ...]
+    means: list[list[float]]  # [code][feature]
+    # stddev, NULL where the entry is unusable (so z is 0 there)
+    sds: list[list[float | None]]
+    # whether the entry is the segment's own row (False: the cohort row stands in)
+    own: list[list[bool]]
+
+
+def _ruler_grid(rules: pl.DataFrame, features: Sequence[str]) -> _RulerGrid:
+    cohort_level = {r["feature"]: r for r in rules.filter(pl.col("segment").is_null()).iter_rows(named=True)}
+    by_segment: dict[str, dict[str, dict[str, object]]] = {}
+    for r in rules.filter(pl.col("segment").is_not_null()).iter_rows(named=True):
+        by_segment.setdefault(r["segment"], {}).setdefault(r["feature"], r)
+    segments = tuple(sorted(by_segment))
+    means: list[list[float]] = []
+    sds: list[list[float | None]] = []
+    own: list[list[bool]] = []
+    for segment in (None, *segments):
+        entries = by_segment.get(segment, {}) if segment is not None else {}
+        rows = [entries.get(f) or cohort_level[f] for f in features]
+        means.append([r["mean"] for r in rows])  # type: ignore[misc]
+        sds.append([r["stddev"] if _usable(r["stddev"]) else None for r in rows])  # type: ignore[arg-type,misc]
+        own.append([f in entries for f in features])
+    return _RulerGrid(segments, means, sds, own)
 
 
 def standardise(
@@ -100,46 +113,45 @@ def standardise(
     if absent_cols:
         raise ValueError(f"{cohort} feature frame lacks columns {absent_cols}")
 
-    cohort_mean = dict(zip(cohort_level["feature"].to_list(), cohort_level["mean"].to_list(), strict=True))
-    cohort_sd = dict(zip(cohort_level["feature"].to_list(), cohort_level["stddev"].to_list(), strict=True))
-    means, sds, has = _lookup_columns(features)
-
-    joined = frame.with_columns(pl.col("segment").cast(pl.String)).join(
-        _segment_lookup(rules, features), on="segment", how="left", maintain_order="left"
+    grid = _ruler_grid(rules, features)
+    # Columnar: each row's segment becomes a small integer once, and each feature's mean and stddev are
+    # gathered from a tiny per-segment array by that code; one lazy pass computes every z column.
+    code = (
+        pl.col("segment").cast(pl.String)
+        .replace_strict({s: i + 1 for i, s in enumerate(grid.segments)}, default=0, return_dtype=pl.UInt32)
+        .fill_null(0)
+        .alias(_CODE)
     )
-    resolved = joined.with_columns(
-        *[
-            pl.when(pl.col(h).fill_null(False)).then(pl.col(m)).otherwise(pl.lit(cohort_mean[f], pl.Float64)).alias(m)
-            for f, m, h in zip(features, means, has, strict=True)
-        ],
-        *[
-            pl.when(pl.col(h).fill_null(False)).then(pl.col(s)).otherwise(pl.lit(cohort_sd[f], pl.Float64)).alias(s)
-            for f, s, h in zip(features, sds, has, strict=True)
-        ],
-    )
-
-    def _unusable(s: str) -> pl.Expr:
-        return pl.col(s).is_null() | (pl.col(s) == 0) | ~pl.col(s).is_finite().fill_null(False)
-
-    z_exprs = [
-        pl.when(missing_expr(pl.col(f).cast(pl.Float64)) | _unusable(s))
-        .then(pl.lit(0.0))
-        .otherwise((pl.col(f).cast(pl.Float64) - pl.col(m)) / pl.col(s))
-        .alias(z_column(f))
-        for f, m, s in zip(features, means, sds, strict=True)
-    ]
+    z_exprs: list[pl.Expr] = []
+    for j, f in enumerate(features):
+        mean = pl.lit(pl.Series([m[j] for m in grid.means], dtype=pl.Float64)).gather(pl.col(_CODE))
+        sd = pl.lit(pl.Series([s[j] for s in grid.sds], dtype=pl.Float64)).gather(pl.col(_CODE))
+        x = pl.col(f).cast(pl.Float64)
+        z_exprs.append(
+            pl.when(missing_expr(x) | sd.is_null()).then(pl.lit(0.0)).otherwise((x - mean) / sd).alias(z_column(f))
+        )
     missing_count = pl.sum_horizontal(
         [missing_expr(pl.col(f).cast(pl.Float64)).cast(pl.Int64) for f in features]
     ).alias(MISSING_COLUMN) if features else pl.lit(0, pl.Int64).alias(MISSING_COLUMN)
-    out = resolved.with_columns(*z_exprs, missing_count)
+    out = (
+        frame.lazy()
+        .with_columns(pl.col("segment").cast(pl.String), code)
+        .with_columns(*z_exprs, missing_count)
+        .collect()
+    )
     return Standardised(
-        frame=out.drop(means + sds + has),
+        frame=out.drop(_CODE),
         features=features,
-        unusable=_unusable_report(rules, features, out),
+        unusable=_unusable_report(rules, features, out, grid),
     )
 
 
-def _unusable_report(rules: pl.DataFrame, features: Sequence[str], resolved: pl.DataFrame) -> pl.DataFrame:
+_CODE = "__segment_code"
+
+
+def _unusable_report(
+    rules: pl.DataFrame, features: Sequence[str], coded: pl.DataFrame, grid: _RulerGrid
+) -> pl.DataFrame:
     """Unusable ruler entries of the cohort and how many present values each one zeroed."""
     entries = (
         rules.filter(
@@ -151,15 +163,22 @@ def _unusable_report(rules: pl.DataFrame, features: Sequence[str], resolved: pl.
     )
     if entries.height == 0:
         return entries.with_columns(pl.lit(0, pl.Int64).alias("rows_affected"))
-    # Few entries (a ruler is small), so one count expression per entry, all evaluated in one pass.
-    counts: list[pl.Expr] = []
-    for i, (segment, feature) in enumerate(entries.select("segment", "feature").iter_rows()):
-        has = pl.col(f"__seg__{feature}").fill_null(False)
-        uses_entry = (pl.col("segment") == segment) & has if segment is not None else ~has
-        present = ~missing_expr(pl.col(feature).cast(pl.Float64))
-        counts.append((uses_entry & present).fill_null(False).sum().cast(pl.Int64).alias(str(i)))
-    affected = resolved.select(counts).row(0)
-    return entries.with_columns(pl.Series("rows_affected", list(affected), dtype=pl.Int64))
+    # Present values per segment code and feature (one small aggregation), then each entry sums the codes
+    # that resolve to it: its own segment, or (cohort row) every code without its own row for the feature.
+    present = coded.group_by(_CODE).agg(
+        [(~missing_expr(pl.col(f).cast(pl.Float64))).sum().alias(f) for f in features]
+    )
+    counts = {row[_CODE]: row for row in present.iter_rows(named=True)}
+    index = {f: j for j, f in enumerate(features)}
+    affected: list[int] = []
+    for segment, feature in entries.select("segment", "feature").iter_rows():
+        j = index[feature]
+        if segment is None:
+            codes = [c for c in range(len(grid.segments) + 1) if not grid.own[c][j]]
+        else:
+            codes = [grid.segments.index(segment) + 1]
+        affected.append(int(sum(counts[c][feature] for c in codes if c in counts)))
+    return entries.with_columns(pl.Series("rows_affected", affected, dtype=pl.Int64))
 
 
 def unusable_features(ruler: pl.DataFrame, cohort: str, features: Sequence[str]) -> list[str]:
