@@ -115,3 +115,21 @@ def materialize_on():
             os.environ["TRUST_DUCKDB_PATH"] = previous
 
     return run
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (the system package, driven by Playwright) for every browser test of the session:
+    Playwright's sync API allows one instance per thread."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/install_chromium.sh` (Debian package chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

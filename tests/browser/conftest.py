@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, VIEWPORT, save_screenshot
+from tests.browser.chromium import ARTIFACTS, REPO_ROOT, VIEWPORT, save_screenshot
 from tests.browser.webserver import DagsterWebserver, write_instance_yaml
 
 
@@ -69,18 +69,6 @@ def dagster_ui(
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/install_chromium.sh` (Debian package chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture
