@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from trust_assets.config import SETTINGS
 from trust_assets.operations.shadow import compare_scores, score_psi
 
 DAY = date(2026, 2, 28)
@@ -60,6 +61,9 @@ def test_psi_matches_hand_computation() -> None:
     actual = pl.Series([float(i) for i in range(50)] * 2)  # everything in the lower half
     shares_e = [0.1] * 10
     shares_a = [0.2] * 5 + [0.0] * 5
-    eps = 1e-6
-    hand = sum((a - e) * np.log(max(a, eps) / max(e, eps)) for e, a in zip(shares_e, shares_a, strict=True))
+    floor = SETTINGS.monitoring.psi_share_floor  # empty bins count as this share, as in the daily monitor
+    hand = sum(
+        (max(a, floor) - max(e, floor)) * np.log(max(a, floor) / max(e, floor))
+        for e, a in zip(shares_e, shares_a, strict=True)
+    )
     assert score_psi(expected, actual) == pytest.approx(hand, rel=1e-9)

@@ -339,8 +339,10 @@ def score_metadata(frame: pl.DataFrame) -> dict[str, Any]:
     meta: dict[str, Any] = {"metadata_day": str(last["snapshot_date"][0])}
     for row in last.iter_rows(named=True):
         cohort = row["cohort"]
-        for key in ("mean", "p10", "p50", "p90", "share_outside_reference", "score_psi"):
-            meta[f"{cohort}_{'score_' + key if key in ('mean', 'p10', 'p50', 'p90') else key}"] = float(row[key])
+        for key in ("mean", "p10", "p50", "p90"):
+            meta[f"{cohort}_score_{key}"] = float(row[key])
+        for key in ("share_outside_reference", "score_psi"):
+            meta[f"{cohort}_{key}"] = float(row[key])
     summary = last.select("cohort", "row_count", "mean", "p10", "p50", "p90", "share_outside_reference", "score_psi",
                           "band")
     meta["distribution"] = dg.MetadataValue.md(markdown_table(summary))

@@ -64,57 +64,63 @@ _DEPS = [
 ]
 _MONTHS = SETTINGS.outcomes.window_months
 
-PERFORMANCE_SPEC = dg.AssetSpec(
+
+def _monitoring_spec(
+    table: str, description: str, schema: dict[str, pl.DataType], descriptions: dict[str, str], kinds: set[str]
+) -> dg.AssetSpec:
+    """One of the three outcome-monitoring tables: same group, owner, dependencies and daily partitions."""
+    return dg.AssetSpec(
+        table,
+        group_name=GROUP,
+        owners=[ML_ENGINEERING],
+        kinds=kinds,
+        deps=_DEPS,
+        partitions_def=DAILY_PARTITIONS,
+        tags={"layer": "monitoring"},
+        description=description,
+        metadata={"dagster/column_schema": column_schema(schema, descriptions)},
+    )
+
+
+PERFORMANCE_SPEC = _monitoring_spec(
     PERFORMANCE_TABLE,
-    group_name=GROUP,
-    owners=[ML_ENGINEERING],
-    kinds={"polars", "scikit-learn"},
-    deps=_DEPS,
-    partitions_def=DAILY_PARTITIONS,
-    tags={"layer": "monitoring"},
-    description=(
+    (
         f"Did the models get worse? For each scoring date whose {_MONTHS}-month outcome window has closed: how "
         "well each product's churn, recontract and revenue-change models predicted what the scored customers "
         "then actually did (ROC AUC, log loss, calibration error and slope, R^2), next to the same figures "
         "measured on held-out customers when the model was trained. Outcomes come from the real contract and "
         "billing events. A date whose window is still open has no rows yet."
     ),
-    metadata={"dagster/column_schema": column_schema(PERFORMANCE_SCHEMA, PERFORMANCE_DESCRIPTIONS)},
+    PERFORMANCE_SCHEMA,
+    PERFORMANCE_DESCRIPTIONS,
+    {"polars", "scikit-learn"},
 )
 
-DECILE_SPEC = dg.AssetSpec(
+DECILE_SPEC = _monitoring_spec(
     DECILE_TABLE,
-    group_name=GROUP,
-    owners=[ML_ENGINEERING],
-    kinds={"polars"},
-    deps=_DEPS,
-    partitions_def=DAILY_PARTITIONS,
-    tags={"layer": "monitoring"},
-    description=(
+    (
         "The business view of the trust score: customers of each product split into ten equal groups by their "
         "trust score on a scoring date, with how many of each group left, signed a new contract, and how their "
         f"revenue changed over the {_MONTHS} months that followed. A useful score shows churn falling and "
         "recontracting rising from the lowest-trust group to the highest. Filled once the window has closed."
     ),
-    metadata={"dagster/column_schema": column_schema(DECILE_SCHEMA, DECILE_DESCRIPTIONS)},
+    DECILE_SCHEMA,
+    DECILE_DESCRIPTIONS,
+    {"polars"},
 )
 
-FAIRNESS_SPEC = dg.AssetSpec(
+FAIRNESS_SPEC = _monitoring_spec(
     FAIRNESS_TABLE,
-    group_name=GROUP,
-    owners=[ML_ENGINEERING],
-    kinds={"polars"},
-    deps=_DEPS,
-    partitions_def=DAILY_PARTITIONS,
-    tags={"layer": "monitoring"},
-    description=(
+    (
         "Is the score even-handed across regions and customer segments? Per scoring date, product, and region "
         "or segment: the trust-score distribution, the share flagged at risk, predicted churn, and (once the "
         "outcomes are known) realised churn and how often the at-risk flag was wrong. A group is flagged when "
         f"its mean score is more than {SETTINGS.outcomes.disparity_threshold} product-wide standard deviations "
         "from the product's mean (the disparity threshold in config)."
     ),
-    metadata={"dagster/column_schema": column_schema(FAIRNESS_SCHEMA, FAIRNESS_DESCRIPTIONS)},
+    FAIRNESS_SCHEMA,
+    FAIRNESS_DESCRIPTIONS,
+    {"polars"},
 )
 
 

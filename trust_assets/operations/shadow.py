@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date
 
 import polars as pl
 
 from resources.warehouse import WarehouseResource
 from trust_assets.config import SETTINGS, Cohort
+from trust_assets.monitoring.drift import psi
 from trust_assets.operations.registry_store import read_registry
 from trust_assets.operations.serving import Models, load_model, score_window
 from trust_assets.scoring.registry import ModelStatus
@@ -18,7 +18,6 @@ SHADOW_TABLE = SETTINGS.operations.shadow_table
 SIGNAL_TABLE = "customer_trust_signal"
 DECILES = 10
 # Keeps the logarithm of an empty PSI bin finite.
-_PSI_EPS = 1e-6
 
 COMPARISON_SCHEMA: dict[str, pl.DataType] = {
     "snapshot_date": pl.Date(),
@@ -51,7 +50,8 @@ def _deciles(scores: pl.Expr) -> pl.Expr:
 
 
 def score_psi(expected: pl.Series, actual: pl.Series, bins: int = DECILES) -> float:
-    """PSI of ``actual`` against ``expected`` over the expected distribution's quantile bins."""
+    """PSI of ``actual`` against ``expected`` over the expected distribution's quantile bins, with the monitoring's
+    PSI (:func:`trust_assets.monitoring.drift.psi`), so a shadow comparison and the daily score monitor agree."""
     if expected.len() == 0 or actual.len() == 0:
         return float("nan")
     qs = [expected.quantile(i / bins, interpolation="linear") for i in range(1, bins)]
@@ -63,8 +63,7 @@ def score_psi(expected: pl.Series, actual: pl.Series, bins: int = DECILES) -> fl
         by_bin = dict(zip(counts[idx.name].to_list(), counts["count"].to_list(), strict=True))
         return [by_bin.get(i, 0) / values.len() for i in range(len(edges) + 1)]
 
-    e, a = _shares(expected), _shares(actual)
-    return float(sum((ai - ei) * math.log(max(ai, _PSI_EPS) / max(ei, _PSI_EPS)) for ei, ai in zip(e, a, strict=True)))
+    return psi(_shares(expected), _shares(actual), SETTINGS.monitoring.psi_share_floor)
 
 
 def compare_scores(champion: pl.DataFrame, challenger: pl.DataFrame) -> pl.DataFrame:
