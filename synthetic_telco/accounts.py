@@ -42,7 +42,8 @@ def fee_schedules(pop: Population, life: Lifecycle) -> list[FeeSchedule]:
 
 def customer_rows(pop: Population) -> dict[str, NDArray]:
     return {
-        "cust": pop.cust, "signup_date": pop.signup, "region": pop.region, "birth_year": pop.birth_year,
+        "cust": pop.cust, "signup_date": pop.signup, "region": pop.region, "area": pop.network_area,
+        "birth_year": pop.birth_year,
         "customer_type": pop.customer_type,
     }
 

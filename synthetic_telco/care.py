@@ -2,7 +2,8 @@
 
 Each (line, week) has a few fixed event slots, each an independent chance:
 - generic slots: more likely when the experience is low, after an incident, a bill shock or a bad experience;
-- an outage slot: likely when the customer's region had outage minutes on the product while the line was active,
+- an outage slot: likely when the customer's network area had outage minutes on the product while the line was
+  active (region-wide outages count for every area of the region),
   placed on one of the outage days (weighted by their minutes);
 - lifecycle slots (contacts only): a cancellation call before a termination, a sales call at a recontract.
 Slots give every event a stable key (customer, product, day, slot), so ids never depend on other customers.
@@ -50,8 +51,7 @@ def build_care(rnd: Randomness, pop: Population, life: Lifecycle, outages: Outag
         frac = n_days / 7.0
         cust, wk = pop.cust[ci], week_end[ti]
         x = life.experience[ti, ci]
-        region = pop.region[ci].astype(np.intp)
-        exposure = _OutageExposure(outages, p, region, ti, wk, lo, hi)
+        exposure = _OutageExposure(outages, p, pop.area_cell[ci], ti, wk, lo, hi)
         minutes = exposure.minutes
         incident = life.incident_product[ti, ci] == p
         bill_shock = life.bill_shock_reaction[p, ti, ci]
@@ -126,20 +126,20 @@ def build_care(rnd: Randomness, pop: Population, life: Lifecycle, outages: Outag
 class _OutageExposure:
     """Outage minutes each (line, week) row was exposed to while active, and the outage day of an event.
 
-    Only rows of weeks with outage minutes in the line's region are expanded per weekday, which keeps the
-    (rows x 7) arrays small.
+    Only rows of weeks with outage minutes in the line's network area are expanded per weekday, which keeps
+    the (rows x 7) arrays small.
     """
 
-    def __init__(self, outages: Outages, p: int, region: NDArray[np.intp], week: NDArray[np.int64],
+    def __init__(self, outages: Outages, p: int, area_cell: NDArray[np.intp], week: NDArray[np.int64],
                  week_end: NDArray[np.int64], lo: NDArray[np.int64], hi: NDArray[np.int64]) -> None:
-        self.rows = np.nonzero(outages.minutes[p, region, week] > 0)[0]
-        r, w = region[self.rows], week[self.rows]
+        self.rows = np.nonzero(outages.minutes[p, area_cell, week] > 0)[0]
+        r, w = area_cell[self.rows], week[self.rows]
         days = (week_end[self.rows] - 6)[:, None] + np.arange(7)
         active = (days >= lo[self.rows, None]) & (days <= hi[self.rows, None])
         self.daily = np.where(active, outages.daily_minutes[p, r, w], 0.0)
         self.hours = outages.daily_hour[p, r, w]
         self.first_day = week_end[self.rows] - 6
-        self.minutes = np.zeros(len(region))
+        self.minutes = np.zeros(len(area_cell))
         self.minutes[self.rows] = self.daily.sum(axis=1)
 
     def pick(self, hit: NDArray[np.int64], u: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray]:

@@ -1,16 +1,17 @@
 """Contract behaviour and prices: churn and recontract hazards, fee changes, price rises, fee lookups.
 
 Fees are modelled as ``real fee x price index``: the real fee is set at activation and reset by recontracts
-(which react to the experience), the price index of a product moves only with price rises (the yearly April
-rise and ``PriceRise`` scenarios) and applies to every subscription active on its date. That separation is what
-lets a price-rise scenario scale every later fee and bill of a product by exactly ``1 + pct`` and nothing else.
+(which react to the experience), the price index of a product moves only with ``PriceRise`` scenarios and applies
+to every subscription active on its date. That separation is what lets a price-rise scenario scale every later
+fee and bill of a product by exactly ``1 + pct`` and nothing else. The base world has no price rise of its own:
+a calendar event such as a yearly rise would sit inside the reference period and make a month a year later
+differ from it for no customer reason, so rises come only from scenarios, where a test can isolate them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,10 +43,7 @@ FEE_CHANGE_SLOPE = 0.07
 FEE_CHANGE_NOISE = 0.04
 FEE_CHANGE_LIMIT = 0.35
 
-# Yearly mid-contract price rise on 1 April for every active subscription (mobile, tv, broadband).
-ANNUAL_RISE_MONTH_DAY = (4, 1)
-ANNUAL_RISE_PCT = (0.04, 0.04, 0.04)
-BACKGROUND_RISE = 0  # event-key kind of the yearly rise; scenario i uses i + 1
+# Event-key kind of scenario i's price rise is i + 1 (0 stays free, so event ids never shift).
 
 
 def churn_probability(experience: NDArray[np.float64], days_to_end: NDArray[np.int64],
@@ -81,17 +79,12 @@ class PriceRiseEvent:
     product: int
     day: int
     pct: float
-    kind: int  # BACKGROUND_RISE or scenario index + 1 (part of the event key)
+    kind: int  # scenario index + 1 (part of the event key)
 
 
 def price_rises(timeline: Timeline, scenario_rises: Sequence[tuple[int, PriceRise]]) -> list[PriceRiseEvent]:
-    """All price rises inside the history, background first on equal dates so prefixes never change."""
+    """All price rises (scenarios) inside the history, ordered by product, day and scenario."""
     out: list[PriceRiseEvent] = []
-    month, day = ANNUAL_RISE_MONTH_DAY
-    for year in range(timeline.start.year, timeline.end.year + 1):
-        d = day_number(date(year, month, day))
-        if timeline.start_day <= d <= timeline.end_day:
-            out.extend(PriceRiseEvent(p, d, ANNUAL_RISE_PCT[p], BACKGROUND_RISE) for p in range(len(PRODUCTS)))
     for index, rise in scenario_rises:
         d = day_number(rise.effective_date)
         if timeline.start_day <= d <= timeline.end_day:

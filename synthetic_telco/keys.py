@@ -21,6 +21,7 @@ from synthetic_telco.timeline import MICROS_PER_DAY
 Frame = Mapping[str, NDArray]
 PRODUCT_LETTERS = pa.array([p[0].upper() for p in PRODUCTS])  # M, T, B
 REGION_LETTERS = pa.array([r[0].upper() for r in REGIONS])  # N, S, E, W, C
+REGION_NAMES = pa.array(list(REGIONS))
 _EMPTY = pa.array([], type=pa.string())
 
 
@@ -93,7 +94,7 @@ def ticket_id(f: Frame) -> pa.Array:
 
 
 def event_id(f: Frame) -> pa.Array:
-    # Event code: T(ermination), R(econtract), P<k> (price change k: 0 the yearly rise, i + 1 scenario i).
+    # Event code: T(ermination), R(econtract), P<k> (price change k: scenario k - 1's rise).
     kind = f["event_type"].astype(np.int64)
     key = f["key"].astype(np.int64)
     n_keys = int(key.max()) + 1 if len(key) else 1
@@ -102,10 +103,23 @@ def event_id(f: Frame) -> pa.Array:
     return join("E", digits(f["cust"], 7), _product(f), code, yyyymmdd(f["event_date"]))
 
 
+def _area_label(area: NDArray) -> pa.Array:
+    # Areas are numbered from 001 in their labels; a region-wide row (area < 0) has no label.
+    a = np.asarray(area, dtype=np.int64)
+    return pc.if_else(pa.array(a >= 0), digits(np.maximum(a, 0) + 1, 3), "")
+
+
+def network_area(f: Frame) -> pa.Array:
+    """``<region>-<area>``, e.g. north-017; NULL for an outage row that covers the whole region."""
+    area = np.asarray(f["area"], dtype=np.int64)
+    label = join(REGION_NAMES.take(pa.array(f["region"].astype(np.int8))), "-", _area_label(area))
+    return pc.if_else(pa.array(area >= 0), label, pa.scalar(None, pa.string()))
+
+
 def outage_id(f: Frame) -> pa.Array:
-    # Background outages are O..., those of scenario i are X<i+1>...
+    # Background outages are O<region letter><area>..., those of scenario i (region-wide, no area) X<i+1>...
     kind = f["kind"].astype(np.int64)
     n_kinds = int(kind.max()) + 1 if len(kind) else 1
     prefixes = pa.array(["O", *(f"X{k}" for k in range(1, n_kinds))])
     return join(prefixes.take(pa.array(kind)), REGION_LETTERS.take(pa.array(f["region"].astype(np.int8))),
-                _product(f), yyyymmdd(f["key_day"]), digits(f["slot"], 1))
+                _area_label(f["area"]), _product(f), yyyymmdd(f["key_day"]), digits(f["slot"], 1))

@@ -2,8 +2,9 @@
 
 experience[t] = level[t] + shock_memory[t], where
 - level is an AR(1) around the customer's own mean (``Population.experience_mean``): slow, noisy drift;
-- shock_memory accumulates negative events (regional outages on a product the customer holds, personal service
-  incidents, bill shocks, other bad experiences) and fades geometrically, so an outage is felt for months.
+- shock_memory accumulates negative events (outages in the customer's network area on a product they hold,
+  personal service incidents, bill shocks, other bad experiences) and fades geometrically, so an outage is felt
+  for months.
 
 Everything observable (usage, quality, contacts, payments, churn, recontracting, revenue) is a deterministic
 function of this experience and of pre-addressed noise, which is what lets the index's validity be measured.

@@ -40,7 +40,7 @@ def simulate(rnd: Randomness, pop: Population, timeline: Timeline, outages: Outa
     real_fee = pop.current_fee.copy()
     has_contract = pop.held & (pop.initial_contract_end != NEVER)
     prepaid = pop.is_prepaid
-    region = pop.region.astype(np.intp)
+    area_cell = pop.area_cell
     shock_day = _bill_shock_days(pop, timeline, bills)
 
     state = latent.initial_state(rnd, cust, pop.experience_mean)
@@ -56,7 +56,7 @@ def simulate(rnd: Randomness, pop: Population, timeline: Timeline, outages: Outa
         week_start = week_end - 6
         active = pop.held & (pop.start <= week_end) & (end > week_start)
 
-        shock = latent.outage_shock(outages.minutes[:, region, t], active)
+        shock = latent.outage_shock(outages.minutes[:, area_cell, t], active)
         if t > 0:
             # React to a shocked bill the week after it arrived, if the bill was issued (not churned before).
             reaction[:, t] = (shock_day[:, t - 1] < end) & active

@@ -30,6 +30,11 @@ JOINER_RATE_PER_YEAR = 0.16
 STOCK_AGE_YEARS = 3.5
 
 REGION_SHARES = {"north": 0.22, "south": 0.20, "east": 0.18, "west": 0.18, "capital": 0.22}
+# Network areas (an exchange or a cell cluster) per region: a customer's home area decides which outages they
+# see. About 100 per region gives each day's outage minutes many independent clusters (every area draws its
+# own background outages), so the population's distribution is smooth and stable from day to day instead of
+# five regional point masses that all move together.
+AREAS_PER_REGION = 100
 # Network quality differs a little by region: a real (small) regional difference for bias checks to see.
 REGION_EXPERIENCE = {"north": -0.10, "south": 0.0, "east": 0.0, "west": -0.05, "capital": 0.10}
 
@@ -88,6 +93,7 @@ class Population:
 
     cust: NDArray[np.int64]
     region: NDArray[np.int8]
+    network_area: NDArray[np.int16]  # home area within the region, 0..AREAS_PER_REGION - 1
     customer_type: NDArray[np.int8]
     birth_year: NDArray[np.int32]
     signup: NDArray[np.int32]
@@ -113,6 +119,11 @@ class Population:
         return len(self.cust)
 
     @property
+    def area_cell(self) -> NDArray[np.intp]:
+        """Index of the home area over all regions (region x AREAS_PER_REGION + area): the outage arrays' axis."""
+        return self.region.astype(np.intp) * AREAS_PER_REGION + self.network_area.astype(np.intp)
+
+    @property
     def is_prepaid(self) -> NDArray[np.bool_]:
         return self.held[MOBILE] & (self.segment[MOBILE] == PREPAID)
 
@@ -134,6 +145,7 @@ def draw_population(rnd: Randomness, cust: NDArray[np.int64], timeline: Timeline
     region_draw = categorical(rnd.uniform(Stream.REGION, cust), tuple(REGION_SHARES.values()))
     # Map onto the canonical REGIONS order used by the raw tables.
     region = np.array([REGIONS.index(r) for r in region_names], dtype=np.int8)[region_draw]
+    network_area = np.floor(rnd.uniform(Stream.NETWORK_AREA, cust) * AREAS_PER_REGION).astype(np.int16)
     customer_type = (rnd.uniform(Stream.CUSTOMER_TYPE, cust) < 0.10).astype(np.int8)
     birth_year = np.clip(np.round(1978 + 14 * rnd.normal(Stream.BIRTH_YEAR, cust)), 1935, 2007).astype(np.int32)
 
@@ -215,6 +227,7 @@ def draw_population(rnd: Randomness, cust: NDArray[np.int64], timeline: Timeline
     return Population(
         cust=cust,
         region=region,
+        network_area=network_area,
         customer_type=customer_type,
         birth_year=birth_year,
         signup=signup,

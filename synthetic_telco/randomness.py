@@ -43,6 +43,7 @@ class Stream(IntEnum):
     BILL_DAY = 13
     EXPERIENCE_MEAN = 14
     USAGE_BASE = 15
+    NETWORK_AREA = 16
     LATENT_INIT = 20
     LATENT_EPS = 21
     INCIDENT = 22

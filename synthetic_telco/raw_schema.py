@@ -44,6 +44,9 @@ RAW_TABLES: tuple[RawTable, ...] = (
             C("customer_id", "VARCHAR", "CRM customer key, e.g. C0000001"),
             C("signup_date", "DATE", "Date the customer relationship started"),
             C("region", "VARCHAR", "Home region: north, south, east, west or capital"),
+            C("network_area", "VARCHAR",
+              "Home network area (exchange or cell cluster) within the region, e.g. north-017; the customer is "
+              "exposed to the outages of this area"),
             C("birth_year", "INTEGER", "Year of birth of the account holder"),
             C("customer_type", "VARCHAR", "consumer or small_business"),
             LOADED_AT,
@@ -181,11 +184,14 @@ RAW_TABLES: tuple[RawTable, ...] = (
     ),
     RawTable(
         "network_outages",
-        "Network outages by region and product from the network operations centre.",
+        "Network outages by network area (or whole region) and product from the network operations centre.",
         ("outage_id",),
         (
             C("outage_id", "VARCHAR", "Outage key"),
             C("region", "VARCHAR", "Affected region"),
+            C("network_area", "VARCHAR",
+              "Affected network area within the region, e.g. north-017; NULL when the whole region was affected",
+              nullable=True),
             C("product", "VARCHAR", "mobile, tv or broadband"),
             C("start_ts", "TIMESTAMP", "When the outage started"),
             C("duration_minutes", "DOUBLE", "Outage duration in minutes"),

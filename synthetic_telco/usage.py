@@ -3,7 +3,8 @@
 One row per line and usage week (Monday..Sunday, ``week_ending`` a Sunday) in which the line was active at
 least one day; partial weeks scale with the active days. Levels rise with the latent experience, quality
 (dropped calls, buffering, delivered speed) worsens when it is low and in weeks with outages in the customer's
-region. The population drifts slowly too (data growth, TV seasonality), as real usage does.
+network area. The base world is stationary apart from slow data growth (mobile data and broadband traffic);
+calendar effects such as viewing seasonality are left to scenarios, so a test can isolate each cause.
 """
 
 from __future__ import annotations
@@ -37,8 +38,6 @@ def build_usage(rnd: Randomness, pop: Population, life: Lifecycle, outages: Outa
     week_end = timeline.week_end
     years = (week_end - timeline.start_day) / 365.25
     growth = np.exp(DATA_GROWTH_PER_YEAR * years)
-    day_of_year = (week_end.astype("datetime64[D]") - week_end.astype("datetime64[D]").astype("datetime64[Y]"))
-    season = 1.0 + 0.12 * np.cos(2 * np.pi * (day_of_year.astype(np.int64) - 15) / 365.25)
     out: dict[str, dict[str, NDArray]] = {}
 
     for p in (MOBILE, TV, BROADBAND):
@@ -47,7 +46,7 @@ def build_usage(rnd: Randomness, pop: Population, life: Lifecycle, outages: Outa
         cust = pop.cust[ci]
         x = life.experience[ti, ci]
         frac = days[p][ti, ci] / 7.0
-        minutes = outages.minutes[p, pop.region[ci].astype(np.intp), ti]
+        minutes = outages.minutes[p, pop.area_cell[ci], ti]
         down = np.minimum(minutes / MINUTES_PER_WEEK, 1.0)
         wk = week_end[ti]
 
@@ -70,7 +69,7 @@ def build_usage(rnd: Randomness, pop: Population, life: Lifecycle, outages: Outa
             n_days = days[p][ti, ci].astype(np.float64)
             engagement = sigmoid(1.2 + 0.6 * x + pop.usage_base[3, ci] + 0.5 * z(1))
             active = np.clip(np.round(n_days * engagement), 0, n_days)
-            viewing = (pop.usage_base[2, ci] * np.exp(0.2 * x + 0.3 * z(0)) * season[ti] * (active / 7.0)
+            viewing = (pop.usage_base[2, ci] * np.exp(0.2 * x + 0.3 * z(0)) * (active / 7.0)
                        * (1 - down) / 0.75)
             lam = np.exp(0.3 - 0.5 * x + pop.usage_base[7, ci]) * frac + 0.3 * minutes / 60.0
             buffering = np.maximum(np.round(lam + np.sqrt(lam) * z(2)), 0)

@@ -71,9 +71,9 @@ CUSTOMER = {"customer_id": keys.customer_id}
 SPECS: dict[str, TableSpec] = {
     spec.name: spec
     for spec in (
-        TableSpec(RAW_SCHEMA, "customers", CUSTOMER,
+        TableSpec(RAW_SCHEMA, "customers", {**CUSTOMER, "network_area": keys.network_area},
                   {"signup_date": "date", "region": "cat", "birth_year": "int", "customer_type": "cat"},
-                  ("customer_id", "signup_date", "region", "birth_year", "customer_type",
+                  ("customer_id", "signup_date", "region", "network_area", "birth_year", "customer_type",
                    _landed("signup_date", 26))),
         TableSpec(RAW_SCHEMA, "mobile_subscriptions", {"msisdn": keys.msisdn, **CUSTOMER},
                   {"plan_type": "cat", "monthly_fee": "float", "start_date": "date", "contract_end_date": "date?",
@@ -115,9 +115,10 @@ SPECS: dict[str, TableSpec] = {
                   {"product": "cat", "opened_us": "ts", "resolved_us": "ts?", "fault_type": "cat"},
                   ("ticket_id", "customer_id", "product", "opened_us", "resolved_us", "fault_type",
                    _landed("coalesce(resolved_us, opened_us)", 25, 45))),
-        TableSpec(RAW_SCHEMA, "network_outages", {"outage_id": keys.outage_id},
+        TableSpec(RAW_SCHEMA, "network_outages", {"outage_id": keys.outage_id, "network_area": keys.network_area},
                   {"region": "cat", "product": "cat", "start_us": "ts", "duration": "float"},
-                  ("outage_id", "region", "product", "start_us", "duration", _landed("start_us", 25))),
+                  ("outage_id", "region", "network_area", "product", "start_us", "duration",
+                   _landed("start_us", 25))),
         TableSpec(RAW_SCHEMA, "contract_events", {"event_id": keys.event_id, **CUSTOMER},
                   {"product": "cat", "event_type": "cat", "event_date": "date", "new_contract_end_date": "date?",
                    "new_monthly_fee": "float?"},

@@ -18,6 +18,7 @@ from scipy import stats
 
 from synthetic_telco import generate as generate_module
 from synthetic_telco.generate import GenerationReport, generate_telco
+from synthetic_telco.population import AREAS_PER_REGION
 from synthetic_telco.raw_schema import (
     BROADBAND_TIERS,
     MOBILE_PLAN_TYPES,
@@ -442,3 +443,53 @@ def test_cli_help_and_small_run(tmp_path: Path) -> None:
     with duckdb.connect(str(path), read_only=True) as c:
         assert c.execute("SELECT count(*) FROM raw.customers").fetchone()[0] == 200
         assert c.execute("SELECT count(*) FROM raw.network_outages WHERE outage_id LIKE 'X%'").fetchone()[0] == 2
+
+
+def test_outages_are_local_to_network_areas(con: duckdb.DuckDBPyConnection) -> None:
+    # Every customer lives in an area of their own region; nearly all of the 100 areas per region are populated.
+    assert _one(con, "SELECT count(*) FROM base.raw.customers WHERE NOT starts_with(network_area, region || '-')") == 0
+    per_region = con.execute(
+        "SELECT region, count(DISTINCT network_area) FROM base.raw.customers GROUP BY 1").fetchall()
+    assert len(per_region) == 5 and all(95 <= n <= AREAS_PER_REGION for _, n in per_region), per_region
+    # Background outages belong to one area of their region; only scenario outages cover a whole region.
+    assert _one(con, "SELECT count(*) FROM base.raw.network_outages "
+                     "WHERE network_area IS NULL OR NOT starts_with(network_area, region || '-')") == 0
+    assert _one(con, "SELECT count(*) FROM outage.raw.network_outages "
+                     "WHERE (network_area IS NULL) <> starts_with(outage_id, 'X')") == 0
+    # Outage-driven fault tickets (slot 1) fall on a day with an outage of the product in the customer's own area
+    # (or region-wide), never on a day when only other areas of the region were down.
+    outage_tickets = """
+        FROM {run}.raw.fault_tickets t JOIN {run}.raw.customers c USING (customer_id)
+        WHERE ends_with(t.ticket_id, '1') AND NOT EXISTS (
+            SELECT 1 FROM {run}.raw.network_outages o
+            WHERE o.product = t.product AND o.region = c.region AND o.start_ts::DATE = t.opened_ts::DATE
+              AND (o.network_area IS NULL OR o.network_area = c.network_area))"""
+    for run in ("base", "outage"):
+        assert _one(con, "SELECT count(*) " + outage_tickets.format(run=run)) == 0, run
+    assert _one(con, "SELECT count(*) FROM base.raw.fault_tickets WHERE ends_with(ticket_id, '1')") > 50
+
+    # A quiet day's outage minutes: many independent area values rather than five regional point masses, with
+    # the expected exposure of about 45 minutes per 28 days.
+    distinct, nonzero, mean = con.execute("""
+        WITH h AS (SELECT customer_id FROM base.raw.mobile_subscriptions
+                   WHERE start_date <= DATE '2026-02-22' AND (end_date IS NULL OR end_date > DATE '2026-02-22'))
+        SELECT count(DISTINCT minutes), avg((minutes > 0)::INT), avg(minutes) FROM (
+            SELECT h.customer_id, coalesce(sum(o.duration_minutes), 0) AS minutes
+            FROM h JOIN base.raw.customers c USING (customer_id)
+            LEFT JOIN base.raw.network_outages o ON o.region = c.region AND o.product = 'mobile'
+                AND (o.network_area IS NULL OR o.network_area = c.network_area)
+                AND o.start_ts::DATE BETWEEN DATE '2026-02-22' - 27 AND DATE '2026-02-22'
+            GROUP BY h.customer_id)""").fetchone()
+    assert distinct >= 50 and 0.3 < nonzero < 0.6 and 20 < mean < 90, (distinct, nonzero, mean)
+
+
+def test_base_world_has_no_calendar_events(con: duckdb.DuckDBPyConnection) -> None:
+    # Price rises come only from scenarios: the base world has no price_change event at all.
+    assert _one(con, "SELECT count(*) FROM base.raw.contract_events WHERE event_type = 'price_change'") == 0
+    assert _one(con, "SELECT count(*) FROM price.raw.contract_events WHERE event_type = 'price_change'") > 0
+    # No viewing seasonality: mean weekly viewing per active day in winter and summer months agrees within 3%.
+    winter, summer = con.execute("""
+        SELECT avg(viewing_minutes / active_days) FILTER (WHERE month(week_ending) IN (12, 1, 2)),
+               avg(viewing_minutes / active_days) FILTER (WHERE month(week_ending) IN (6, 7, 8))
+        FROM base.raw.tv_viewing_weekly WHERE active_days > 0 AND week_ending >= DATE '2024-12-01'""").fetchone()
+    assert abs(winter / summer - 1) < 0.03, (winter, summer)

@@ -1,7 +1,8 @@
 {#
   The feature families every cohort shares (config._COMMON_FEATURES), computed the same way for each
   product. The calling model defines a CTE `population` with one row per (snapshot_date, customer_id)
-  holding the product, and the columns region, product_start_date and contract_end_date as of the date.
+  holding the product, and the columns region, network_area, product_start_date and contract_end_date as of the
+  date.
   Every window ends on the snapshot date, so nothing dated after it is read.
 #}
 
@@ -12,6 +13,7 @@ population as (
         snapshot_date,
         customer_id,
         region,
+        network_area,
         {{ segment_column }} as segment,
         {{ account_column }} as account_id,
         {{ product }}_start_date as product_start_date,
@@ -25,11 +27,13 @@ population as (
 
 {% macro common_feature_ctes(product) -%}
 outage_features as (
-    -- Outages of the customer's region and this product that started in the 28 days ending on the date.
+    -- Outages of this product that started in the 28 days ending on the date and reached the customer: those of
+    -- their own network area and those of their whole region (network_area NULL).
     select p.snapshot_date, p.customer_id, sum({{ trust_index.exact_measure('o.duration_minutes') }}) as outage_minutes_28d
     from population as p
     inner join {{ ref('stg_network_outages') }} as o
         on o.region = p.region
+        and (o.network_area is null or o.network_area = p.network_area)
         and o.product = '{{ product }}'
         and {{ trust_index.in_trailing_days('o.started_date', 'p.snapshot_date', 28) }}
     group by p.snapshot_date, p.customer_id

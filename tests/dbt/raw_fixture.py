@@ -1,9 +1,10 @@
 """A tiny hand-made telco in the raw source contract, for building real dbt partitions in tests.
 
 Five customers around the snapshot date D = 2025-07-31 (a Thursday):
-- C0000001 (north): Mobile postpaid (recontracted 2024-12-20 to 2026-12-20, price change to 27 on 2025-04-01),
-  TV basic (price change to 16 on 2025-05-01) and Broadband bb_500 on ICOMS account A0000001. Its customer row
-  was delivered twice; the later load (region north) wins.
+- C0000001 (north, network area north-001): Mobile postpaid (recontracted 2024-12-20 to 2026-12-20, price
+  change to 27 on 2025-04-01), TV basic (price change to 16 on 2025-05-01) and Broadband bb_500 on ICOMS account
+  A0000001. Its customer row was delivered twice; the later load (region north) wins. It is exposed to the
+  region-wide north mobile outage O1, not to the local one of area north-002 (O3).
 - C0000002 (south): Mobile prepaid since 2024-06-01, no contract.
 - C0000003 (capital): Broadband bb_100 ceased on D: held on D-1, not on D.
 - C0000005 (west): TV premium since 2024-11-20.
@@ -121,17 +122,17 @@ def _billing_rows(first: date, last: date, loaded: datetime) -> dict[str, list[R
 def _base_rows() -> dict[str, list[Row]]:
     rows: dict[str, list[Row]] = {t.name: [] for t in RAW_TABLES}
     rows["customers"] = [
-        {"customer_id": "C0000001", "signup_date": date(2023, 1, 15), "region": "north", "birth_year": 1980,
-         "customer_type": "consumer", "loaded_at": LOADED},
+        {"customer_id": "C0000001", "signup_date": date(2023, 1, 15), "region": "north", "network_area": "north-001",
+         "birth_year": 1980, "customer_type": "consumer", "loaded_at": LOADED},
         # An earlier delivery of the same customer with a stale region: staging keeps the latest load.
-        {"customer_id": "C0000001", "signup_date": date(2023, 1, 15), "region": "south", "birth_year": 1980,
-         "customer_type": "consumer", "loaded_at": LOADED - timedelta(days=30)},
-        {"customer_id": "C0000002", "signup_date": date(2024, 6, 1), "region": "south", "birth_year": 1975,
-         "customer_type": "small_business", "loaded_at": LOADED},
-        {"customer_id": "C0000003", "signup_date": date(2022, 5, 5), "region": "capital", "birth_year": 1990,
-         "customer_type": "consumer", "loaded_at": LOADED},
-        {"customer_id": "C0000005", "signup_date": date(2024, 11, 20), "region": "west", "birth_year": 1966,
-         "customer_type": "consumer", "loaded_at": LOADED},
+        {"customer_id": "C0000001", "signup_date": date(2023, 1, 15), "region": "south", "network_area": "south-001",
+         "birth_year": 1980, "customer_type": "consumer", "loaded_at": LOADED - timedelta(days=30)},
+        {"customer_id": "C0000002", "signup_date": date(2024, 6, 1), "region": "south", "network_area": "south-002",
+         "birth_year": 1975, "customer_type": "small_business", "loaded_at": LOADED},
+        {"customer_id": "C0000003", "signup_date": date(2022, 5, 5), "region": "capital", "network_area": "capital-003",
+         "birth_year": 1990, "customer_type": "consumer", "loaded_at": LOADED},
+        {"customer_id": "C0000005", "signup_date": date(2024, 11, 20), "region": "west", "network_area": "west-004",
+         "birth_year": 1966, "customer_type": "consumer", "loaded_at": LOADED},
     ]
     rows["mobile_subscriptions"] = [
         {"msisdn": "447700000001", "customer_id": "C0000001", "plan_type": "postpaid", "monthly_fee": 20.0,
@@ -192,6 +193,9 @@ def _base_rows() -> dict[str, list[Row]]:
          "duration_minutes": 120.0, "loaded_at": LOADED},
         {"outage_id": "O2", "region": "west", "product": "tv", "start_ts": datetime(2025, 7, 31, 22),
          "duration_minutes": 45.0, "loaded_at": LOADED},
+        # A local outage in another north area: C0000001 (north-001) is not exposed to it.
+        {"outage_id": "O3", "region": "north", "network_area": "north-002", "product": "mobile",
+         "start_ts": datetime(2025, 7, 21, 3), "duration_minutes": 500.0, "loaded_at": LOADED},
     ]
     return rows
 
@@ -233,8 +237,8 @@ def append_after_snapshot(path: Path, until: date = date(2025, 10, 31)) -> None:
         for table, table_rows in _billing_rows(after, until, LATE_LOAD).items():
             _insert(con, table, table_rows)
         _insert(con, "customers", [
-            {"customer_id": "C0000004", "signup_date": date(2025, 8, 10), "region": "east", "birth_year": 2001,
-             "customer_type": "consumer", "loaded_at": LATE_LOAD}])
+            {"customer_id": "C0000004", "signup_date": date(2025, 8, 10), "region": "east", "network_area": "east-005",
+             "birth_year": 2001, "customer_type": "consumer", "loaded_at": LATE_LOAD}])
         _insert(con, "mobile_subscriptions", [
             {"msisdn": "447700000004", "customer_id": "C0000004", "plan_type": "sim_only", "monthly_fee": 12.0,
              "start_date": date(2025, 8, 10), "contract_end_date": date(2026, 8, 10), "end_date": None,

@@ -68,8 +68,9 @@ def test_mobile_features_of_the_tiny_telco(built_warehouse: Path) -> None:
                late_payments_180d, bill_shocks_180d, tenure_months, months_to_contract_end, arpu_3m,
                round(arpu_change_3m, 4)
         from analytics.mobile_features where snapshot_date = ? and customer_id = 'C0000001'""", [SNAPSHOT])
-    # Weeks 48..51 of the series (data 2+i%3 GB), the re-sent week with 99999 MB ignored; the north mobile
-    # outage of 07-20; the June roaming bill of 60 is a shock; ARPU (27 + 60 + 27) / 3 vs (25 + 25 + 27) / 3.
+    # Weeks 48..51 of the series (data 2+i%3 GB), the re-sent week with 99999 MB ignored; the region-wide north
+    # mobile outage of 07-20 (not the 500 minutes of area north-002 on 07-21); the June roaming bill of 60 is a
+    # shock; ARPU (27 + 60 + 27) / 3 vs (25 + 25 + 27) / 3.
     assert row == (11.0, 598.0, 120.0, 1.0, 1.0, 0.0, 1.0, 30.49, 16.66, 38.0, round(37 / 3, 4))
 
 

@@ -7,6 +7,7 @@ select
     cast(customer_id as {{ trust_index.type_string() }}) as customer_id,
     cast(signup_date as date) as signup_date,
     lower(trim(region)) as region,
+    lower(trim(network_area)) as network_area,
     cast(birth_year as {{ trust_index.type_bigint() }}) as birth_year,
     lower(trim(customer_type)) as customer_type,
     loaded_at

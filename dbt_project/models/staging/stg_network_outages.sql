@@ -1,4 +1,5 @@
 -- One row per network outage, latest load; started_date is the UTC calendar date the outage started.
+-- network_area is NULL for an outage of the whole region.
 with source as (
     {{ trust_index.latest_rows(source('raw', 'network_outages'), ['outage_id']) }}
 )
@@ -6,6 +7,7 @@ with source as (
 select
     cast(outage_id as {{ trust_index.type_string() }}) as outage_id,
     lower(trim(region)) as region,
+    lower(trim(network_area)) as network_area,
     lower(trim(product)) as product,
     start_ts as started_at,
     cast(start_ts as date) as started_date,

@@ -52,6 +52,7 @@ select
     p.snapshot_date,
     p.customer_id,
     c.region,
+    c.network_area,
     c.customer_type,
     c.signup_date,
     cast({{ trust_index.months_between('c.signup_date', 'p.snapshot_date') }} as {{ trust_index.type_double() }}) as tenure_months,
