@@ -7,6 +7,9 @@
 
 A row's score depends only on its own feature values, the ruler and the model version: nothing here looks
 at the rest of the population, which is what makes scores comparable from one day to the next.
+
+:func:`score_frame` (the daily path) computes the terms w_f * z_f, the missing count, raw and trust in one
+lazy pass without keeping z columns; the top-drivers text is built from the terms in :mod:`drivers`.
 """
 
 from __future__ import annotations
@@ -18,9 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from trust_assets.scoring.standardise import MISSING_COLUMN, Standardised, standardise, z_column
-
-DRIVER_DECIMALS = 3
+from trust_assets.scoring.drivers import DRIVER_DECIMALS, driver_text, term_columns, top_terms
+from trust_assets.scoring.standardise import SEGMENT_CODE, ruler_lookup, z_column
 
 
 @dataclass(frozen=True)
@@ -48,16 +50,20 @@ def check_weights(weights: Mapping[str, float], features: Sequence[str], cohort:
         raise ValueError(f"{cohort}: weights of {bad} are not finite numbers")
 
 
+def _chained_sum(terms: Sequence[pl.Expr]) -> pl.Expr:
+    # An explicit left-to-right chain of additions: the float result must not depend on how a horizontal
+    # reduction happens to be scheduled, or re-scoring an unchanged customer could differ in the last bit.
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
 def raw_score_expr(weights: Mapping[str, float], features: Sequence[str]) -> pl.Expr:
     """raw = sum_f w_f * z_f over the ``z__<feature>`` columns."""
     if not features:
         return pl.lit(0.0)
-    # An explicit left-to-right chain of additions: the float result must not depend on how a horizontal
-    # reduction happens to be scheduled, or re-scoring an unchanged customer could differ in the last bit.
-    total = pl.lit(float(weights[features[0]])) * pl.col(z_column(features[0]))
-    for f in features[1:]:
-        total = total + pl.lit(float(weights[f])) * pl.col(z_column(f))
-    return total
+    return _chained_sum([pl.lit(float(weights[f])) * pl.col(z_column(f)) for f in features])
 
 
 def trust_expr(raw: pl.Expr, raw_ref_mean: float, raw_ref_stddev: float) -> pl.Expr:
@@ -69,37 +75,6 @@ def trust_expr(raw: pl.Expr, raw_ref_mean: float, raw_ref_stddev: float) -> pl.E
     return ((raw - pl.lit(float(raw_ref_mean))) / pl.lit(float(raw_ref_stddev))).tanh()
 
 
-def _signed_text(term: pl.Expr, decimals: int) -> pl.Expr:
-    # Fixed-point text like "+0.305" / "-1.020" built from integers, because Polars has no printf.
-    scale = 10**decimals
-    units = (term.abs() * scale).round(0).cast(pl.Int64)
-    sign = pl.when(term < 0).then(pl.lit("-")).otherwise(pl.lit("+"))
-    return pl.concat_str(
-        [sign, (units // scale).cast(pl.String), pl.lit("."), (units % scale).cast(pl.String).str.zfill(decimals)]
-    )
-
-
-def _top_indices(terms: Sequence[np.ndarray], k: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Per row, the column indices of the ``k`` largest |terms| (first in column order on ties) and the
-    |term| of each pick. Each round is a running maximum across the feature columns, whole columns at a
-    time (vectorised per feature, never per row); the pick is then masked for the next round."""
-    left = [np.abs(t) for t in terms]
-    chosen: list[np.ndarray] = []
-    sizes: list[np.ndarray] = []
-    for _ in range(k):
-        best = left[0].copy()
-        pick = np.zeros(len(best), dtype=np.int64)
-        for j in range(1, len(left)):
-            larger = left[j] > best  # strictly: an equal later feature does not displace an earlier one
-            best = np.where(larger, left[j], best)
-            pick = np.where(larger, j, pick)
-        for j, column in enumerate(left):
-            column[pick == j] = -1.0
-        chosen.append(pick)
-        sizes.append(best)
-    return chosen, sizes
-
-
 def with_top_drivers(
     frame: pl.DataFrame,
     weights: Mapping[str, float],
@@ -108,60 +83,20 @@ def with_top_drivers(
     decimals: int = DRIVER_DECIMALS,
     name: str = "top_drivers",
 ) -> pl.DataFrame:
-    """Add the ``k`` largest |w_f * z_f| terms of each row as "feature=+0.123; other=-0.045".
-
-    Terms that are exactly 0 (missing value, unusable entry or zero weight) drive nothing and are left out;
-    a row without any non-zero term gets an empty string. Ties keep the feature order of the configuration.
-    Reads the ``z__<feature>`` columns.
-    """
+    """Add the ``k`` largest |w_f * z_f| terms of each row as "feature=+0.123; other=-0.045" (rules in
+    :mod:`drivers`). Reads the ``z__<feature>`` columns."""
     if k <= 0 or not features:
         return frame.with_columns(pl.lit("", dtype=pl.String).alias(name))
-    k = min(k, len(features))
-    terms = [
-        s.to_numpy().astype(np.float64, copy=False)
-        for s in frame.select(
-            [(pl.lit(float(weights[f])) * pl.col(z_column(f))).alias(f) for f in features]
-        ).get_columns()
-    ]
-    chosen, best = _top_indices(terms, k)
-    labels = dict(enumerate(features))
-    parts: list[pl.Expr] = []
-    columns: list[pl.Series] = []
-    for r in range(k):
-        index, size, term = f"__chosen_{r}", f"__best_{r}", f"__term_{r}"
-        # The signed term of the pick: its size with the sign of the chosen column's term.
-        picked = np.choose(chosen[r], terms) if len(terms) <= 32 else np.stack(terms, axis=1)[
-            np.arange(len(chosen[r])), chosen[r]]
-        columns += [pl.Series(index, chosen[r]), pl.Series(size, best[r]), pl.Series(term, picked)]
-        label = pl.col(index).replace_strict(labels, return_dtype=pl.String)
-        parts.append(
-            pl.when(pl.col(size) > 0).then(pl.concat_str([label, pl.lit("="), _signed_text(pl.col(term), decimals)]))
-        )
-    text = pl.DataFrame(columns).select(pl.concat_str(parts, separator="; ", ignore_nulls=True).alias(name))
-    return frame.with_columns(text.to_series())
+    terms = frame.select([(pl.lit(float(weights[f])) * pl.col(z_column(f))).alias(f) for f in features])
+    return frame.with_columns(_drivers(term_columns(terms, list(features)), features, k, decimals, name))
 
 
-def score_standardised(
-    standardised: Standardised,
-    model: ScoringModel,
-    cohort: str,
-    top_k: int,
-) -> pl.DataFrame:
-    """raw_score, trust_score, missing_features and top_drivers for a standardised frame.
+def _drivers(terms: Sequence[np.ndarray], features: Sequence[str], k: int, decimals: int, name: str) -> pl.Series:
+    return driver_text(top_terms(terms, min(k, len(features))), features, decimals, name)
 
-    Returns the input's non-z columns plus ``raw_score, trust_score, model_version, ruler_version,
-    missing_features, top_drivers`` (the z columns are dropped).
-    """
-    features = standardised.features
-    check_weights(model.weights, features, cohort)
-    raw = raw_score_expr(model.weights, features)
-    scored = standardised.frame.with_columns(raw.alias("raw_score")).with_columns(
-        trust_expr(pl.col("raw_score"), model.raw_ref_mean, model.raw_ref_stddev).alias("trust_score"),
-        pl.lit(model.model_version, dtype=pl.String).alias("model_version"),
-        pl.lit(model.ruler_version, dtype=pl.String).alias("ruler_version"),
-        pl.col(MISSING_COLUMN).cast(pl.Int64),
-    )
-    return with_top_drivers(scored, model.weights, features, top_k).drop(standardised.z_columns)
+
+def _term_column(feature: str) -> str:
+    return f"__term__{feature}"
 
 
 def score_frame(
@@ -172,6 +107,45 @@ def score_frame(
     features: Sequence[str],
     top_k: int,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Standardise a wide cohort frame against ``ruler`` and score it; returns (scores, unusable report)."""
-    standardised = standardise(frame, ruler, cohort, features)
-    return score_standardised(standardised, model, cohort, top_k), standardised.unusable
+    """Standardise a wide cohort frame against ``ruler`` and score it; returns (scores, unusable report).
+
+    Returns the input's columns plus ``missing_features, raw_score, trust_score, model_version,
+    ruler_version, top_drivers``. The arithmetic is that of :func:`standardise`, :func:`raw_score_expr` and
+    :func:`trust_expr` (the same expressions added in the same order, so the same bits), in one pass that
+    keeps the terms w_f * z_f the top drivers rank instead of z columns nobody reads.
+    """
+    lookup = ruler_lookup(frame, ruler, cohort, features)
+    features = lookup.features
+    check_weights(model.weights, features, cohort)
+    terms = [pl.lit(float(model.weights[f])) * lookup.z(j) for j, f in enumerate(features)]
+    columns = [_term_column(f) for f in features]
+    coded = lookup.with_code(frame)
+    if top_k > 0 and features:
+        # Materialise the terms once: the raw score adds the columns, the top drivers rank them.
+        staged = coded.lazy().with_columns(
+            *[t.alias(c) for t, c in zip(terms, columns, strict=True)], lookup.missing_count()
+        )
+        raw = _chained_sum([pl.col(c) for c in columns])
+    else:
+        staged = coded.lazy().with_columns(lookup.missing_count())
+        raw = _chained_sum(terms) if features else pl.lit(0.0)
+    scored = (
+        staged.with_columns(raw.alias("raw_score"))
+        .with_columns(
+            trust_expr(pl.col("raw_score"), model.raw_ref_mean, model.raw_ref_stddev).alias("trust_score"),
+            pl.lit(model.model_version, dtype=pl.String).alias("model_version"),
+            pl.lit(model.ruler_version, dtype=pl.String).alias("ruler_version"),
+        )
+        .collect()
+    )
+    drivers = (
+        _drivers(term_columns(scored, columns), features, top_k, DRIVER_DECIMALS, "top_drivers")
+        if top_k > 0 and features
+        else pl.lit("", dtype=pl.String).alias("top_drivers")
+    )
+    unusable = lookup.unusable(scored)
+    helpers = {*columns, SEGMENT_CODE}
+    # select_seq keeps the columns as they are; drop/select would re-chunk every kept column of a multi-chunk
+    # frame (a frame read in batches), copying it for nothing.
+    kept = scored.select_seq([c for c in scored.columns if c not in helpers])
+    return kept.with_columns(drivers), unusable

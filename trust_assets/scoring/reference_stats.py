@@ -50,7 +50,7 @@ LONG_COLUMNS = ("cohort", "segment", "feature", "value")
 def missing_expr(column: str | pl.Expr) -> pl.Expr:
     """True where a feature value is missing: NULL or not finite."""
     col = pl.col(column) if isinstance(column, str) else column
-    return col.is_null() | ~col.is_finite().fill_null(False)
+    return ~col.is_finite().fill_null(False)  # is_finite of NULL is NULL: filled as not finite
 
 
 def wide_to_long(frame: pl.DataFrame, cohort: str, features: Sequence[str]) -> pl.DataFrame:

@@ -21,6 +21,8 @@ from trust_assets.scoring.reference_stats import missing_expr
 
 Z_PREFIX = "z__"
 MISSING_COLUMN = "missing_features"
+# Each row's segment as a small integer: 0 is the cohort level, 1.. the ruler's segments.
+SEGMENT_CODE = "__segment_code"
 
 
 def z_column(feature: str) -> str:
@@ -89,16 +91,51 @@ def _ruler_grid(rules: pl.DataFrame, features: Sequence[str]) -> _RulerGrid:
     return _RulerGrid(segments, means, sds, own)
 
 
-def standardise(
-    frame: pl.DataFrame,
-    ruler: pl.DataFrame,
-    cohort: str,
-    features: Sequence[str],
-) -> Standardised:
-    """z-score ``features`` of a wide cohort frame (with a ``segment`` column) against ``ruler``.
+@dataclass(frozen=True)
+class RulerLookup:
+    """A cohort's ruler prepared for a feature list: each row's segment becomes a small integer code once
+    (:meth:`with_code`), and :meth:`z` is feature ``j``'s z-score as an expression over the coded frame, so
+    callers compute what they need from it in one pass without materialising z columns they do not keep."""
 
-    ``ruler`` holds one version's rows (other cohorts' rows are ignored). A feature without a cohort-level
-    ruler row is an error: the ruler and the feature definition disagree.
+    rules: pl.DataFrame
+    features: tuple[str, ...]
+    grid: _RulerGrid
+
+    def with_code(self, frame: pl.DataFrame) -> pl.DataFrame:
+        code = (
+            pl.col("segment").cast(pl.String)
+            .replace_strict({s: i + 1 for i, s in enumerate(self.grid.segments)}, default=0, return_dtype=pl.UInt32)
+            .fill_null(0)
+        )
+        return frame.with_columns(pl.col("segment").cast(pl.String), code.alias(SEGMENT_CODE))
+
+    def z(self, j: int) -> pl.Expr:
+        """z of feature ``j``: 0 where the value is missing or the entry unusable, else (x - mean) / sd with
+        the mean and sd gathered from the tiny per-segment arrays by the row's code (a gather, not a join)."""
+        sds = [s[j] for s in self.grid.sds]
+        mean = pl.lit(pl.Series([m[j] for m in self.grid.means], dtype=pl.Float64)).gather(pl.col(SEGMENT_CODE))
+        sd = pl.lit(pl.Series(sds, dtype=pl.Float64)).gather(pl.col(SEGMENT_CODE))
+        x = pl.col(self.features[j]).cast(pl.Float64)
+        # Present values are the finite ones (is_finite of NULL is NULL, which when() takes as false); the
+        # stddev test is only spelled out when the feature has an unusable entry, to save a pass per feature.
+        scored = x.is_finite() & sd.is_not_null() if None in sds else x.is_finite()
+        return pl.when(scored).then((x - mean) / sd).otherwise(pl.lit(0.0))
+
+    def missing_count(self) -> pl.Expr:
+        if not self.features:
+            return pl.lit(0, pl.Int64).alias(MISSING_COLUMN)
+        flags = [missing_expr(pl.col(f).cast(pl.Float64)) for f in self.features]
+        return pl.sum_horizontal(flags).cast(pl.Int64).alias(MISSING_COLUMN)
+
+    def unusable(self, coded: pl.DataFrame) -> pl.DataFrame:
+        """Unusable ruler entries of the cohort and how many present values of ``coded`` each one zeroed."""
+        return _unusable_report(self.rules, self.features, coded, self.grid)
+
+
+def ruler_lookup(frame: pl.DataFrame, ruler: pl.DataFrame, cohort: str, features: Sequence[str]) -> RulerLookup:
+    """Check that ``ruler`` (one version's rows) covers ``features`` and ``frame`` holds them, and prepare it.
+
+    A feature without a cohort-level ruler row is an error: the ruler and the feature definition disagree.
     """
     features = tuple(features)
     rules = cohort_ruler(ruler, cohort)
@@ -112,41 +149,24 @@ def standardise(
     absent_cols = [c for c in ("segment", *features) if c not in frame.columns]
     if absent_cols:
         raise ValueError(f"{cohort} feature frame lacks columns {absent_cols}")
-
-    grid = _ruler_grid(rules, features)
-    # Columnar: each row's segment becomes a small integer once, and each feature's mean and stddev are
-    # gathered from a tiny per-segment array by that code; one lazy pass computes every z column.
-    code = (
-        pl.col("segment").cast(pl.String)
-        .replace_strict({s: i + 1 for i, s in enumerate(grid.segments)}, default=0, return_dtype=pl.UInt32)
-        .fill_null(0)
-        .alias(_CODE)
-    )
-    z_exprs: list[pl.Expr] = []
-    for j, f in enumerate(features):
-        mean = pl.lit(pl.Series([m[j] for m in grid.means], dtype=pl.Float64)).gather(pl.col(_CODE))
-        sd = pl.lit(pl.Series([s[j] for s in grid.sds], dtype=pl.Float64)).gather(pl.col(_CODE))
-        x = pl.col(f).cast(pl.Float64)
-        z_exprs.append(
-            pl.when(missing_expr(x) | sd.is_null()).then(pl.lit(0.0)).otherwise((x - mean) / sd).alias(z_column(f))
-        )
-    missing_count = pl.sum_horizontal(
-        [missing_expr(pl.col(f).cast(pl.Float64)).cast(pl.Int64) for f in features]
-    ).alias(MISSING_COLUMN) if features else pl.lit(0, pl.Int64).alias(MISSING_COLUMN)
-    out = (
-        frame.lazy()
-        .with_columns(pl.col("segment").cast(pl.String), code)
-        .with_columns(*z_exprs, missing_count)
-        .collect()
-    )
-    return Standardised(
-        frame=out.drop(_CODE),
-        features=features,
-        unusable=_unusable_report(rules, features, out, grid),
-    )
+    return RulerLookup(rules, features, _ruler_grid(rules, features))
 
 
-_CODE = "__segment_code"
+def standardise(
+    frame: pl.DataFrame,
+    ruler: pl.DataFrame,
+    cohort: str,
+    features: Sequence[str],
+) -> Standardised:
+    """z-score ``features`` of a wide cohort frame (with a ``segment`` column) against ``ruler``.
+
+    ``ruler`` holds one version's rows (other cohorts' rows are ignored). A feature without a cohort-level
+    ruler row is an error: the ruler and the feature definition disagree.
+    """
+    lookup = ruler_lookup(frame, ruler, cohort, features)
+    z_exprs = [lookup.z(j).alias(z_column(f)) for j, f in enumerate(lookup.features)]
+    out = lookup.with_code(frame).lazy().with_columns(*z_exprs, lookup.missing_count()).collect()
+    return Standardised(frame=out.drop(SEGMENT_CODE), features=lookup.features, unusable=lookup.unusable(out))
 
 
 def _unusable_report(
@@ -165,10 +185,10 @@ def _unusable_report(
         return entries.with_columns(pl.lit(0, pl.Int64).alias("rows_affected"))
     # Present values per segment code and feature (one small aggregation), then each entry sums the codes
     # that resolve to it: its own segment, or (cohort row) every code without its own row for the feature.
-    present = coded.group_by(_CODE).agg(
+    present = coded.group_by(SEGMENT_CODE).agg(
         [(~missing_expr(pl.col(f).cast(pl.Float64))).sum().alias(f) for f in features]
     )
-    counts = {row[_CODE]: row for row in present.iter_rows(named=True)}
+    counts = {row[SEGMENT_CODE]: row for row in present.iter_rows(named=True)}
     index = {f: j for j, f in enumerate(features)}
     affected: list[int] = []
     for segment, feature in entries.select("segment", "feature").iter_rows():
