@@ -6,7 +6,8 @@ On the synthetic telco at a chosen scale, in one invocation and on the same ware
   the cohort features (as the Dagster asset runs it), the trust signal (reading features, scoring, union,
   pre-write guard, write), and the daily asset checks (raw contract gate and every partition check);
 - the baseline: the same features and scores computed directly on one DuckDB connection (benchmarks/daily/
-  baseline.py), then checked to agree with what the product published (max abs difference below 1e-9);
+  baseline.py; features by hand-written SQL from the raw tables, or with ``--baseline-features dbt_compiled``
+  dbt's compiled SQL, ``both`` measures the two), then checked to agree with what the product published;
 - the scoring stage alone, product (Polars) against NumPy arithmetic, at one or more row counts (feature rows
   replicated and perturbed from the real day, so 10M rows need no 10M-customer warehouse);
 - the whole ``daily_trust_job`` through Dagster in process, with the fixed per-run overhead measured on a
@@ -80,7 +81,7 @@ def _stage_main(args: argparse.Namespace) -> int:
         Path(args.compiled).write_text(json.dumps(compile_models(day, Path(os.environ["TRUST_DUCKDB_PATH"]))))
         result = []
     elif args.stage == "baseline":
-        result = STAGES["baseline"](day, Path(args.compiled))
+        result = STAGES["baseline"](day, args.variant, Path(args.compiled) if args.compiled else None)
     elif args.stage == "scoring":
         result = STAGES["scoring"](day, args.rows)
     else:
@@ -89,10 +90,42 @@ def _stage_main(args: argparse.Namespace) -> int:
     if result:
         # A copy beside the warehouse: a report can be rebuilt from the stages with --from-stages.
         suffix = f"_{args.rows:012d}" if args.stage == "scoring" else ""
+        if args.stage == "baseline":
+            suffix = baseline_suffix(args.variant)
         stage_file = Path(os.environ["TRUST_DUCKDB_PATH"]).parent / "stages" / f"{args.stage}{suffix}.json"
         stage_file.parent.mkdir(exist_ok=True)
         stage_file.write_text(json.dumps(result, default=str))
     return 0
+
+
+def baseline_suffix(variant: str) -> str:
+    """Results key / stage file suffix of a baseline variant: "baseline" for the hand-written one."""
+    from benchmarks.daily.baseline import HAND_WRITTEN
+
+    return "" if variant == HAND_WRITTEN else f"_{variant}"
+
+
+def baseline_variants(choice: str) -> list[str]:
+    """The baseline variants one invocation measures, the first being the one the product is compared with."""
+    from benchmarks.daily.baseline import DBT_COMPILED, HAND_WRITTEN
+
+    return {"both": [HAND_WRITTEN, DBT_COMPILED], DBT_COMPILED: [DBT_COMPILED]}.get(choice, [HAND_WRITTEN])
+
+
+def _baseline_totals(ms: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(features, scores) measurements of one baseline variant's stage."""
+    return (next(m for m in ms if m["name"].endswith(": features (SQL)")),
+            next(m for m in ms if m["name"].endswith(": scores + union (SQL)")))
+
+
+def _variant_summary(ms: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    f, sc = _baseline_totals(ms)
+    # Stage results kept before the hand-written variant existed are the dbt-compiled one.
+    return f["extra"].get("variant", "dbt_compiled"), {
+        "features_wall_seconds": f["wall_seconds"], "features_cpu_seconds": f["cpu_seconds"],
+        "wall_seconds": f["wall_seconds"] + sc["wall_seconds"], "cpu_seconds": f["cpu_seconds"] + sc["cpu_seconds"],
+        "peak_rss_bytes": max(f["peak_rss_bytes"], sc["peak_rss_bytes"]), "agrees": f["extra"]["agreement"]["agrees"],
+    }
 
 
 def load_stages(directory: Path) -> dict[str, list[dict[str, Any]]]:
@@ -112,8 +145,9 @@ def summarise(results: dict[str, list[dict[str, Any]]], customers: int, day: dat
     features = results["features"][0]
     signal = _sum(results["trust_signal"], "trust signal (total)")
     checks = results["checks"][0]
-    base_f = _sum(results["baseline"], "baseline: features (SQL)")
-    base_s = _sum(results["baseline"], "baseline: scores + union (SQL)")
+    # The baseline the product is compared with: the hand-written one when it was measured.
+    base_key = "baseline" if "baseline" in results else next(k for k in results if k.startswith("baseline"))
+    base_f, base_s = _baseline_totals(results[base_key])
     rows = signal["rows"]
     product_wall = features["wall_seconds"] + signal["wall_seconds"] + checks["wall_seconds"]
     product_cpu = features["cpu_seconds"] + signal["cpu_seconds"] + checks["cpu_seconds"]
@@ -137,6 +171,7 @@ def summarise(results: dict[str, list[dict[str, Any]]], customers: int, day: dat
             "goal_peak_bytes": 4 * GIB,
         },
         "agreement": base_f["extra"]["agreement"],
+        "baseline_variants": dict(_variant_summary(results[k]) for k in results if k.startswith("baseline")),
         "stages": results,
     }
     scoring = []
@@ -197,11 +232,18 @@ def print_report(s: dict[str, Any]) -> None:
     product = {"wall_seconds": d["product_wall_seconds"], "cpu_seconds": d["product_cpu_seconds"],
                "peak_rss_bytes": d["product_peak_rss_bytes"], "rows": s["feature_rows"]}
     print(_line("PRODUCT daily partition (excl. Dagster)", product, d["baseline_wall_seconds"]))
-    for m in st["baseline"]:
-        print(_line(m["name"], m))
+    for key in [k for k in st if k.startswith("baseline")]:
+        for m in st[key]:
+            print(_line(m["name"], m))
     base = {"wall_seconds": d["baseline_wall_seconds"], "cpu_seconds": d["baseline_cpu_seconds"],
             "peak_rss_bytes": d["baseline_peak_rss_bytes"], "rows": s["feature_rows"]}
     print(_line("BASELINE (DuckDB SQL)", base))
+    variants = s.get("baseline_variants", {})
+    if len(variants) > 1:
+        for name, v in variants.items():
+            print(f"  baseline variant {name:<16} features {v['features_wall_seconds']:7.2f} s wall "
+                  f"{v['features_cpu_seconds']:7.2f} s CPU; with scores {v['wall_seconds']:7.2f} s wall, "
+                  f"peak {v['peak_rss_bytes'] / GIB:.2f} GiB, agrees: {v['agrees']}")
     a = s["agreement"]
     print(f"  agreement: {'OK' if a['agrees'] else 'DIFFERS'}  rows {a['rows_compared']:,}, max |trust diff| "
           f"{a['trust_score_max_abs_diff']:.2e}, max |raw diff| {a['raw_score_max_abs_diff']:.2e}, "
@@ -249,6 +291,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="a prepared warehouse whose ruler and models to copy instead of issuing them here "
                              "(saves the reference-period features at large scales; see docs/performance.md)")
     parser.add_argument("--skip-dagster", action="store_true", help="skip the run through Dagster")
+    parser.add_argument("--baseline-features", choices=["hand_written", "dbt_compiled", "both"],
+                        default="hand_written",
+                        help="the baseline's feature SQL: hand-written from the raw tables (default), dbt's "
+                             "compiled SQL run directly, or both (the hand-written one stays the baseline)")
     parser.add_argument("--from-stages", action="store_true",
                         help="only rebuild the report from the stage results kept beside the warehouse")
     parser.add_argument("--json", type=Path, default=None,
@@ -258,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--compiled", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--variant", default="hand_written", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.stage:
         return _stage_main(args)
@@ -292,12 +339,16 @@ def measure_all(args: argparse.Namespace, warehouse: Path) -> dict[str, list[dic
 
         stage("prepare", "--customers", str(args.customers), "--seed", str(args.seed),
               *(["--ruler-from", str(args.ruler_from)] if args.ruler_from else []))
+        variants = baseline_variants(args.baseline_features)
         compiled = dagster_home / "compiled.json"
-        stage("compile", "--compiled", str(compiled))
+        if "dbt_compiled" in variants:
+            stage("compile", "--compiled", str(compiled))  # untimed: dbt's SQL for the day
         results["features"] = stage("features")
         results["trust_signal"] = stage("trust_signal")
         results["checks"] = stage("checks")
-        results["baseline"] = stage("baseline", "--compiled", str(compiled))
+        for variant in variants:
+            extra = ["--compiled", str(compiled)] if variant == "dbt_compiled" else []
+            results[f"baseline{baseline_suffix(variant)}"] = stage("baseline", "--variant", variant, *extra)
         for rows in args.scoring_rows or [results["trust_signal"][0]["rows"]]:
             results[f"scoring_{rows:012d}"] = stage("scoring", "--rows", str(rows))
         if not args.skip_dagster:

@@ -1,9 +1,13 @@
 """The baseline of the daily partition: the same features and scores, computed directly in DuckDB and NumPy.
 
-Features: the feature logic of the dbt models (their SQL as dbt compiles it for the day, so the definitions
-cannot differ), executed as four statements on one DuckDB connection, without dbt: customer_360 for the day
-once, then each cohort's features reading it and the intermediate views, and nothing is written to the
-warehouse file (temporary tables).
+Features, two variants (``FEATURE_VARIANTS``), each writing temporary tables only:
+
+- ``hand_written`` (the default): hand-written DuckDB SQL that reads the raw tables directly
+  (benchmarks/daily/baseline_features_sql.py): customer_360 for the day, the families every cohort shares
+  once for all products, then one statement per cohort;
+- ``dbt_compiled``: the feature logic as dbt compiles it for the day, executed without dbt as four
+  statements (customer_360 once, then each cohort's features reading it and the intermediate views); kept
+  to compare how much a direct computation saves over running the product's own SQL.
 
 Scores: hand-written SQL of spec section 3 over those features (ruler lookup with the segment fallback,
 weighted sum, tanh), and the identifiers joined from customer_360 as the union does.
@@ -30,6 +34,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from benchmarks.daily import baseline_features_sql
 from trust_assets.config import COHORT_IDENTIFIERS, COHORTS, Cohort, feature_names
 from trust_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
 from trust_assets.partitions import dbt_vars_for_window
@@ -38,8 +43,11 @@ from trust_assets.partitions import dbt_vars_for_window
 SHARED_RELATIONS: tuple[str, ...] = ("int_bills", "int_weekly_usage", "int_product_holdings")
 CUSTOMER_360 = "customer_360_definition"
 FEATURE_MODELS: tuple[str, ...] = tuple(f"{c.value}_features" for c in COHORTS)
-BASELINE_PREFIX = "baseline_"
+BASELINE_PREFIX = baseline_features_sql.PREFIX
 TOLERANCE = 1e-9
+HAND_WRITTEN = "hand_written"
+DBT_COMPILED = "dbt_compiled"
+FEATURE_VARIANTS: tuple[str, ...] = (HAND_WRITTEN, DBT_COMPILED)
 
 
 def compile_models(day: date, warehouse: Path) -> dict[str, str]:
@@ -93,6 +101,11 @@ def feature_statements(compiled: Mapping[str, str], materialise_shared: bool = F
         out.append((f"{BASELINE_PREFIX}{name}", _point_refs_at_temp_tables(compiled[name], done)))
         done.append(name)
     return BaselineSql(tuple(out))
+
+
+def hand_written_feature_statements(day: date, network_area: bool | None = None) -> BaselineSql:
+    """customer_360 and the three cohorts' features for ``day`` from the raw tables, by hand-written SQL."""
+    return BaselineSql(baseline_features_sql.hand_written_statements(day, network_area))
 
 
 def _pivot(cohort: str, features: Sequence[str], segment_rows: bool) -> str:
@@ -224,7 +237,7 @@ def numpy_scores(x: NumpyCohort) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # --- agreement --------------------------------------------------------------------------------------------------
 def agreement(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, object]:
     """Baseline temp tables vs the product's published tables for ``day``: row sets, features and scores."""
-    out: dict[str, object] = {}
+    out: dict[str, object] = _customer_360_agreement(con, day)
     feature_diff: dict[str, float] = {}
     for cohort in COHORTS:
         table = f"{cohort.value}_features"
@@ -269,6 +282,27 @@ def agreement(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, object]:
     out.update(dict(zip(keys, row, strict=True)))
     out["agrees"] = agrees(out)
     return out
+
+
+def _customer_360_agreement(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, object]:
+    """Rows of the baseline's customer_360 missing from the product's day or differing in any column both
+    have, and the reverse."""
+    def columns(relation: str) -> list[str]:
+        return [r[0] for r in con.execute(f"describe {relation}").fetchall()]
+
+    product = f"analytics.{CUSTOMER_360}"
+    shared = [c for c in columns(f"{BASELINE_PREFIX}{CUSTOMER_360}") if c in set(columns(product))]
+    cols = ", ".join(shared)
+    ours = f"select {cols} from {BASELINE_PREFIX}{CUSTOMER_360}"
+    theirs = f"select {cols} from {product} where snapshot_date = $day"
+    row = con.execute(
+        f"select (select count(*) from ({ours} except all {theirs})), (select count(*) from ({theirs} except all "
+        f"{ours})), (select count(*) from ({ours}))",
+        {"day": day},
+    ).fetchone()
+    assert row is not None
+    return {"customer_360_baseline_only_mismatch": int(row[0]), "customer_360_product_only_mismatch": int(row[1]),
+            "customer_360_rows": int(row[2]), "customer_360_columns_compared": len(shared)}
 
 
 def agrees(report: Mapping[str, object]) -> bool:

@@ -196,25 +196,38 @@ def run_checks(day: date) -> list[dict[str, object]]:
 
 
 # --- baseline: DuckDB SQL --------------------------------------------------------------------------------------
-def run_baseline(day: date, compiled_json: Path) -> list[dict[str, object]]:
+def baseline_label(variant: str) -> str:
+    """The name prefix of a baseline variant's measurements: plain "baseline" for the hand-written one."""
+    return "baseline" if variant == baseline.HAND_WRITTEN else f"baseline ({variant.replace('_', '-')})"
+
+
+def run_baseline(day: date, variant: str = baseline.HAND_WRITTEN,
+                 compiled_json: Path | None = None) -> list[dict[str, object]]:
     """The baseline's features and scores for the day on one DuckDB connection, then (untimed) its agreement
-    with the product's published rows."""
-    compiled = json.loads(compiled_json.read_text())
-    features = baseline.feature_statements(compiled)
+    with the product's published rows. ``variant``: the hand-written feature SQL, or dbt's compiled SQL
+    (``compiled_json``, written untimed by the compile stage)."""
+    if variant == baseline.DBT_COMPILED:
+        if compiled_json is None:
+            raise ValueError("the dbt-compiled baseline needs the compiled SQL (--compiled)")
+        features = baseline.feature_statements(json.loads(compiled_json.read_text()))
+    else:
+        features = baseline.hand_written_feature_statements(day)
     scores = baseline.score_statement()
     rows = _feature_rows(day)
+    label = baseline_label(variant)
     sampler = MemorySampler()
     con = duckdb.connect(str(_warehouse_path()))
     try:
-        with measured("baseline: features (SQL)", sampler, rows) as f:
+        with measured(f"{label}: features (SQL)", sampler, rows) as f:
             features.run(con)
-        with measured("baseline: scores + union (SQL)", sampler, rows) as s:
+        with measured(f"{label}: scores + union (SQL)", sampler, rows) as s:
             scores.run(con)
         report = baseline.agreement(con, day)
     finally:
         con.close()
     sampler.close()
     f.extra["agreement"] = report
+    f.extra["variant"] = variant
     return [f.as_dict(), s.as_dict()]
 
 
