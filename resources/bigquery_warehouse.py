@@ -138,6 +138,17 @@ class BigQueryWarehouse(WarehouseResource):
         with self.bigquery.get_client() as client:
             return [f.name for f in client.get_table(self._table_id(table, schema)).schema]
 
+    def column_types(self, table: str, schema: str | None = None) -> dict[str, str]:
+        from google.api_core.exceptions import NotFound
+
+        with self.bigquery.get_client() as client:
+            try:
+                fields = client.get_table(self._table_id(table, schema)).schema
+            except NotFound:
+                return {}
+        # A REPEATED field is an array: not the scalar type the contract names.
+        return {f.name: f.field_type if f.mode != "REPEATED" else f"ARRAY<{f.field_type}>" for f in fields}
+
     def _load(self, client: Any, table_id: str, frame: pl.DataFrame, disposition: str, layout: bool) -> None:
         # Polars writes the Parquet straight from its Arrow buffers: no pandas round trip, types kept
         # (Date -> DATE, Datetime UTC -> TIMESTAMP, Float64 -> FLOAT64).

@@ -23,6 +23,7 @@ import polars as pl
 from pydantic import Field
 
 from resources.sql_dialect import duckdb_sql
+from trust_assets.config import duckdb_settings
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -40,6 +41,10 @@ class WarehouseResource(dg.ConfigurableResource):
         raise NotImplementedError
 
     def columns(self, table: str, schema: str | None = None) -> list[str]:
+        raise NotImplementedError
+
+    def column_types(self, table: str, schema: str | None = None) -> dict[str, str]:
+        """Column name -> the engine's type name, from the catalogue (no rows read); empty if the table is missing."""
         raise NotImplementedError
 
     # --- writes (each one atomic) ----------------------------------------------------------------------
@@ -99,6 +104,11 @@ class DuckDBWarehouse(WarehouseResource):
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(self.path, read_only=read_only and Path(self.path).exists())
         try:
+            # The same memory limit (and spill directory) as dbt's connections (config.duckdb_settings). SET
+            # rather than connect(config=...): a file already open in this process (dbt-duckdb's, kept by the
+            # dbt metadata reads) refuses a second connection with a different connect-time configuration.
+            for name, value in duckdb_settings().items():
+                con.execute(f"SET {name} = '{value.replace(chr(39), chr(39) * 2)}'")
             yield con
         finally:
             con.close()
@@ -127,6 +137,15 @@ class DuckDBWarehouse(WarehouseResource):
                 [schema or self.analytics_schema, table],
             ).fetchall()
         return [r[0] for r in rows]
+
+    def column_types(self, table: str, schema: str | None = None) -> dict[str, str]:
+        with self.connect() as con:
+            rows = con.execute(
+                "select column_name, data_type from information_schema.columns where table_schema = ? "
+                "and table_name = ? order by ordinal_position",
+                [schema or self.analytics_schema, table],
+            ).fetchall()
+        return {r[0]: str(r[1]) for r in rows}
 
     def _create_if_missing(self, con: duckdb.DuckDBPyConnection, target: str, frame: pl.DataFrame) -> None:
         con.execute(f"create schema if not exists {target.split('.')[0]}")

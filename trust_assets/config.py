@@ -172,10 +172,14 @@ class MonitoringSettings:
     row_count_tolerance: float = 0.10
     max_missing_share: float = 0.35
     max_source_staleness_days: int = 3
+    # The raw-contract gate runs Pandera over the raw rows that landed (loaded_at) on or after the window start
+    # minus this many days; the window's older rows passed an earlier day's gate and are re-checked by SQL
+    # aggregates in the warehouse (docs/checks.md). A day of margin covers a late or skipped run of the day before.
+    raw_new_rows_margin_days: int = 1
     # Drift monitoring (docs/monitoring.md). Wasserstein distance is in reference standard deviations.
     # A significant-band feature counts as drifted only when its distance exceeds the largest distance of any
-    # reference month-end from the pooled reference by this much: seasonal and regional features (outage minutes,
-    # ARPU change around the annual price rise) sit in the significant PSI band within the reference period itself.
+    # reference month-end from the pooled reference by this much: a seasonal feature, or one shared by a whole
+    # region, can sit in the significant PSI band within the reference period itself.
     min_excess_wasserstein_sd: float = 0.10
     # Reference quantiles kept per feature for the Wasserstein distance (midpoints of this many equal slices).
     drift_quantile_points: int = 200
@@ -271,6 +275,22 @@ class BigQuerySettings:
 
 
 @dataclass(frozen=True)
+class DuckDBSettings:
+    """Resource settings of every DuckDB connection to the local warehouse file: dbt's (the ``settings:`` of
+    the duckdb output in dbt_project/profiles.yml, which repeats these defaults; a test pins that they agree)
+    and the Python assets' (resources/warehouse.py). Each can be overridden by the environment variable named
+    beside it. Measurements behind the values: docs/performance.md."""
+
+    # DuckDB's own default is 80% of RAM: the daily dbt build held 9-10 GiB at 1M customers. With 3GB it peaks
+    # at about 3.6 GiB (dbt's Python process included) and spills the rest of its joins to temp_directory.
+    memory_limit: str = "3GB"
+    memory_limit_env: str = "TRUST_DUCKDB_MEMORY_LIMIT"
+    # Where DuckDB spills. Empty: DuckDB's default, "<warehouse file>.tmp" beside the file.
+    temp_directory: str = ""
+    temp_directory_env: str = "TRUST_DUCKDB_TEMP_DIRECTORY"
+
+
+@dataclass(frozen=True)
 class TrustIndexSettings:
     history_start: date = date(2024, 8, 1)
     partitions_start: date = date(2025, 2, 1)
@@ -283,6 +303,7 @@ class TrustIndexSettings:
     operations: OperationsSettings = field(default_factory=OperationsSettings)
     outcomes: OutcomeMonitoringSettings = field(default_factory=OutcomeMonitoringSettings)
     bigquery: BigQuerySettings = field(default_factory=BigQuerySettings)
+    duckdb: DuckDBSettings = field(default_factory=DuckDBSettings)
     # Schema that holds every table the product publishes (dbt marts and Python-written tables).
     analytics_schema: str = "analytics"
     raw_schema: str = "raw"
@@ -302,3 +323,14 @@ def duckdb_path() -> Path:
     raw = os.environ.get("TRUST_DUCKDB_PATH")
     path = Path(raw) if raw else PROJECT_ROOT / "data" / "warehouse.duckdb"
     return path if path.is_absolute() else (PROJECT_ROOT / path)
+
+
+def duckdb_settings() -> dict[str, str]:
+    """The DuckDB settings (name -> value for ``SET``) that every connection to the warehouse file applies:
+    ``SETTINGS.duckdb``, each overridden by its environment variable; an empty value keeps DuckDB's default."""
+    duck = SETTINGS.duckdb
+    values = {
+        "memory_limit": os.environ.get(duck.memory_limit_env, duck.memory_limit),
+        "temp_directory": os.environ.get(duck.temp_directory_env, duck.temp_directory),
+    }
+    return {name: value.strip() for name, value in values.items() if value.strip()}
