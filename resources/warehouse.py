@@ -104,7 +104,7 @@ class DuckDBWarehouse(WarehouseResource):
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(self.path, read_only=read_only and Path(self.path).exists())
         try:
-            # The same memory limit (and spill directory) as dbt's connections (config.duckdb_settings). SET
+            # The same memory limit as dbt's connections (config.duckdb_settings). SET
             # rather than connect(config=...): a file already open in this process (dbt-duckdb's, kept by the
             # dbt metadata reads) refuses a second connection with a different connect-time configuration.
             for name, value in duckdb_settings().items():

@@ -282,12 +282,11 @@ class DuckDBSettings:
     beside it. Measurements behind the values: docs/performance.md."""
 
     # DuckDB's own default is 80% of RAM: the daily dbt build held 9-10 GiB at 1M customers. With 3GB it peaks
-    # at about 3.6 GiB (dbt's Python process included) and spills the rest of its joins to temp_directory.
+    # at about 3.6 GiB (dbt's Python process included) and spills the rest of its joins to DuckDB's temp
+    # directory, "<warehouse file>.tmp" beside the file (not configurable here: dbt-duckdb SETs its settings on
+    # every cursor, and DuckDB refuses to switch the temp directory after a spill).
     memory_limit: str = "3GB"
     memory_limit_env: str = "TRUST_DUCKDB_MEMORY_LIMIT"
-    # Where DuckDB spills. Empty: DuckDB's default, "<warehouse file>.tmp" beside the file.
-    temp_directory: str = ""
-    temp_directory_env: str = "TRUST_DUCKDB_TEMP_DIRECTORY"
 
 
 @dataclass(frozen=True)
@@ -329,8 +328,5 @@ def duckdb_settings() -> dict[str, str]:
     """The DuckDB settings (name -> value for ``SET``) that every connection to the warehouse file applies:
     ``SETTINGS.duckdb``, each overridden by its environment variable; an empty value keeps DuckDB's default."""
     duck = SETTINGS.duckdb
-    values = {
-        "memory_limit": os.environ.get(duck.memory_limit_env, duck.memory_limit),
-        "temp_directory": os.environ.get(duck.temp_directory_env, duck.temp_directory),
-    }
+    values = {"memory_limit": os.environ.get(duck.memory_limit_env, duck.memory_limit)}
     return {name: value.strip() for name, value in values.items() if value.strip()}

@@ -124,7 +124,9 @@ def prepare_warehouse(
     if not table_exists(path, "analytics", "model_registry") and ruler_from is not None:
         copy_ruler_and_models(ruler_from, path, log)
     if ruler_from is not None and not has_day(path, "mobile_features", SETTINGS.model.reference_date):
-        # The daily score monitoring compares with the scores of the reference date: build its features.
+        # The daily score monitoring compares with the scores of the reference date: build its features, on the
+        # staging and intermediate views (the only other relations the daily models read).
+        dbt_run(path, SETTINGS.model.reference_date, select="path:models/staging path:models/intermediate", log=log)
         dbt_run(path, SETTINGS.model.reference_date, select="config.materialized:incremental", log=log)
     if not table_exists(path, "analytics", "model_registry"):
         # Views, outcome labels and the reference snapshots through dbt directly: the Dagster jobs would also

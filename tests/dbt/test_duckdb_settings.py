@@ -52,22 +52,18 @@ def test_profile_defaults_are_the_configuration() -> None:
         "settings"
     ]
     assert f"env_var('{duck.memory_limit_env}', '{duck.memory_limit}')" in settings["memory_limit"]
-    # Empty in the configuration means DuckDB's default spill directory, which the profile spells out.
-    assert duck.temp_directory == ""
-    assert f"env_var('{duck.temp_directory_env}', '')" in settings["temp_directory"]
-    assert "~ '.tmp'" in settings["temp_directory"]
+    # DuckDB refuses to switch its temp directory after a spill, and dbt-duckdb SETs settings on every cursor.
+    assert "temp_directory" not in settings
 
 
 def test_python_connections_apply_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     duck = config.SETTINGS.duckdb
     path = tmp_path / WAREHOUSE_FILE
     monkeypatch.delenv(duck.memory_limit_env, raising=False)
-    monkeypatch.delenv(duck.temp_directory_env, raising=False)
     assert _python_settings(path) == {"memory_limit": _reported(duck.memory_limit), "temp_dir": f"{path}.tmp"}
 
     monkeypatch.setenv(duck.memory_limit_env, "1GB")
-    monkeypatch.setenv(duck.temp_directory_env, str(tmp_path / "spill"))
-    assert _python_settings(path) == {"memory_limit": _reported("1GB"), "temp_dir": str(tmp_path / "spill")}
+    assert _python_settings(path) == {"memory_limit": _reported("1GB"), "temp_dir": f"{path}.tmp"}
 
 
 def test_dbt_connections_apply_the_same_settings(
@@ -77,9 +73,9 @@ def test_dbt_connections_apply_the_same_settings(
     # variables as the Python side; the defaults are pinned by the two tests above.
     duck = config.SETTINGS.duckdb
     path = tmp_path / WAREHOUSE_FILE
-    env = {duck.memory_limit_env: "1GB", duck.temp_directory_env: str(tmp_path / "spill")}
+    env = {duck.memory_limit_env: "1GB"}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert _dbt_settings(dbt_sandbox, path, env) == _python_settings(path) == {
-        "memory_limit": _reported("1GB"), "temp_dir": str(tmp_path / "spill")
+        "memory_limit": _reported("1GB"), "temp_dir": f"{path}.tmp"
     }
