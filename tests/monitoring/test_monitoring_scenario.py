@@ -32,34 +32,18 @@ def test_outage_features_drift_significantly_on_outage_days(outage_warehouse) ->
     assert set(zip(others["cohort"], others["feature"], strict=True)) == {("broadband", f) for f in OUTAGE_FEATURES}
 
 
-# Features above PSI 0.10 on quiet days although their reference months are stable among themselves: TV viewing
-# grows year over year in the generator (viewing hours ~17% above the reference mean), so the 4-week viewing trend
-# sits just inside the investigate band (PSI ~0.11) seven months after the reference period. A trend, not an event.
-KNOWN_TRENDS = {("tv", "viewing_trend_28d")}
-
-
-def test_quiet_days_drift_no_further_than_the_reference_months_themselves(outage_warehouse) -> None:
+def test_quiet_days_stay_stable_for_every_feature(outage_warehouse) -> None:
     drift = _drift(outage_warehouse.path)
     quiet = drift.filter(pl.col("snapshot_date").is_in(outage_warehouse.quiet_days))
     assert quiet.height == len(outage_warehouse.quiet_days) * sum(len(f) for f in FEATURES.values())
-    above = quiet.filter(pl.col("psi") >= MON.psi_investigate).group_by("cohort", "feature").agg(
-        pl.col("psi").max(), pl.col("reference_max_psi").first(), pl.col("excess_wasserstein_sd").max()
-    ).sort("cohort", "feature")
-    print(f"quiet-day features at PSI >= {MON.psi_investigate}:\n{above}")
-    # Structural exceptions, measured and explained in docs/monitoring.md: features whose own reference months
-    # differ from the pooled reference by more than the band (regional outage minutes; ARPU change around the
-    # annual price rise). They are in the PSI band on quiet days but never further away than those months were.
-    keys = ["cohort", "feature"]
-    trend_keys = pl.DataFrame(sorted(KNOWN_TRENDS), schema=keys, orient="row")
-    is_volatile = pl.col("reference_max_psi") >= MON.psi_investigate
-    volatile = quiet.filter(is_volatile)
-    trends = quiet.filter(~is_volatile).join(trend_keys, on=keys)
-    steady = quiet.filter(~is_volatile).join(trend_keys, on=keys, how="anti")
-    print(f"volatile reference features: {sorted(set(volatile.select(keys).iter_rows()))}")
-    assert (steady["psi"] < MON.psi_investigate).all(), steady.sort("psi", descending=True).head(5)
-    assert (trends["psi"] < MON.psi_significant).all(), trends
-    # The volatile features are in the significant band but no further from the reference than its own months.
-    assert (volatile["excess_wasserstein_sd"] < MON.min_excess_wasserstein_sd).all(), volatile
+    worst = quiet.group_by("cohort", "feature").agg(pl.col("psi").max(), pl.col("wasserstein_sd").max()).sort(
+        "psi", descending=True
+    )
+    print(f"largest quiet-day PSI per cohort and feature:\n{worst.head(8)}")
+    print(f"largest PSI of a reference month-end against the pooled reference: {quiet['reference_max_psi'].max()}")
+    # Every feature of every cohort in the stable band, none drifted: the base world moves only by slow data growth.
+    assert (quiet["psi"] < MON.psi_investigate).all(), worst.filter(pl.col("psi") >= MON.psi_investigate)
+    assert (quiet["band"] == "stable").all()
     assert not quiet["drifted"].any(), quiet.filter(pl.col("drifted"))
 
 
@@ -71,10 +55,8 @@ def test_broadband_score_distribution_drifts_on_outage_days_only(outage_warehous
     quiet = scores.filter(pl.col("snapshot_date").is_in(outage_warehouse.quiet_days))
     assert outage.height == len(outage_warehouse.outage_days)
     assert quiet.height == 3 * len(outage_warehouse.quiet_days)
-    # The first outage day carries one day of outage minutes (investigate band); from the second day on the
-    # scores of the region have fallen far enough for the significant band.
-    assert (outage["score_psi"] >= MON.psi_investigate).all(), outage
-    assert (outage["score_psi"][1:] > MON.psi_significant).all(), outage
+    # From the first outage day on (a full day of outage minutes in the window) the significant band; quiet days stable.
+    assert (outage["score_psi"] > MON.psi_significant).all(), outage
     assert (quiet["score_psi"] < MON.psi_investigate).all(), quiet
     assert outage["mean"].max() < quiet.filter(pl.col("cohort") == "broadband")["mean"].min()
     for row in scores.iter_rows(named=True):

@@ -341,8 +341,8 @@ def reference_variation(
     against the pooled reference, the largest PSI and distance per feature.
 
     A day that moved no further from the reference than one of the reference's own months did is not drift in
-    any useful sense, whatever its PSI (a regional feature, or a seasonal one such as the ARPU change around the
-    annual price rise).
+    any useful sense, whatever its PSI (a feature shared by a whole region, or a seasonal one such as the ARPU
+    change around a price rise inside the reference period).
     """
     ruler_version = bins["ruler_version"][0] if bins.height else ""
     days = sorted(set(frame["snapshot_date"].to_list()))
