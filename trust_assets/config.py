@@ -281,11 +281,12 @@ class DuckDBSettings:
     and the Python assets' (resources/warehouse.py). Each can be overridden by the environment variable named
     beside it. Measurements behind the values: docs/performance.md."""
 
-    # DuckDB's own default is 80% of RAM: the daily dbt build held 9-10 GiB at 1M customers. With 3GB it peaks
-    # at about 3.6 GiB (dbt's Python process included) and spills the rest of its joins to DuckDB's temp
-    # directory, "<warehouse file>.tmp" beside the file (not configurable here: dbt-duckdb SETs its settings on
-    # every cursor, and DuckDB refuses to switch the temp directory after a spill).
-    memory_limit: str = "3GB"
+    # DuckDB's own default is 80% of RAM: the daily dbt build held 9-10 GiB at 1M customers. With 4GB it peaks
+    # at about 4.2 GiB and spills the rest of its joins to DuckDB's temp directory, "<warehouse file>.tmp"
+    # beside the file; 3GB failed at 1M customers ("failed to pin block": part of mobile_features' working set
+    # cannot spill). Raise it for larger data. The temp directory is not configurable here: dbt-duckdb SETs its
+    # settings on every cursor, and DuckDB refuses to switch the temp directory after a spill.
+    memory_limit: str = "4GB"
     memory_limit_env: str = "TRUST_DUCKDB_MEMORY_LIMIT"
 
 

@@ -28,15 +28,28 @@ population as (
 {% macro common_feature_ctes(product) -%}
 outage_features as (
     -- Outages of this product that started in the 28 days ending on the date and reached the customer: those of
-    -- their own network area and those of their whole region (network_area NULL).
-    select p.snapshot_date, p.customer_id, sum({{ trust_index.exact_measure('o.duration_minutes') }}) as outage_minutes_28d
-    from population as p
-    inner join {{ ref('stg_network_outages') }} as o
-        on o.region = p.region
-        and (o.network_area is null or o.network_area = p.network_area)
-        and o.product = '{{ product }}'
-        and {{ trust_index.in_trailing_days('o.started_date', 'p.snapshot_date', 28) }}
-    group by p.snapshot_date, p.customer_id
+    -- their own network area and those of their whole region (network_area NULL). Two equi-joins rather than one
+    -- join on region with an OR: the OR pairs every customer with every outage of their region (tens of millions
+    -- of rows at 1M customers, beyond the warehouse's memory limit) before filtering.
+    select snapshot_date, customer_id, sum(minutes) as outage_minutes_28d
+    from (
+        select p.snapshot_date, p.customer_id, {{ trust_index.exact_measure('o.duration_minutes') }} as minutes
+        from population as p
+        inner join {{ ref('stg_network_outages') }} as o
+            on o.network_area = p.network_area
+            and o.region = p.region
+            and o.product = '{{ product }}'
+            and {{ trust_index.in_trailing_days('o.started_date', 'p.snapshot_date', 28) }}
+        union all
+        select p.snapshot_date, p.customer_id, {{ trust_index.exact_measure('o.duration_minutes') }} as minutes
+        from population as p
+        inner join {{ ref('stg_network_outages') }} as o
+            on o.region = p.region
+            and o.network_area is null
+            and o.product = '{{ product }}'
+            and {{ trust_index.in_trailing_days('o.started_date', 'p.snapshot_date', 28) }}
+    ) as reached
+    group by snapshot_date, customer_id
 ),
 
 fault_features as (
