@@ -102,8 +102,8 @@ def bare_sql(warehouse: Path, day: date, env: dict[str, str], profiles_dir: Path
     start-up and parse, its incremental delete+insert, the write into the file, or the data tests."""
     import duckdb
 
+    from resources.warehouse import apply_duckdb_settings
     from trust_assets.assets.dbt_models import DAILY_SELECT
-    from trust_assets.config import duckdb_settings
     from trust_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
     from trust_assets.partitions import dbt_vars_for_window
 
@@ -122,8 +122,7 @@ def bare_sql(warehouse: Path, day: date, env: dict[str, str], profiles_dir: Path
     sampler = MemorySampler()
     seconds: dict[str, float] = {}
     with duckdb.connect(str(warehouse)) as con:
-        for name, value in duckdb_settings().items():
-            con.execute(f"SET {name} = '{value}'")
+        apply_duckdb_settings(con)
         with measured("bare SQL (one connection)", sampler) as m:
             for name in DAILY_TABLES:
                 with measured(name, sampler) as one:

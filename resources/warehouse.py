@@ -26,6 +26,16 @@ from resources.sql_dialect import duckdb_sql
 from trust_assets.config import duckdb_settings
 
 
+def apply_duckdb_settings(con: duckdb.DuckDBPyConnection) -> None:
+    """Apply the warehouse's DuckDB settings (config.duckdb_settings: the memory limit dbt's connections use too).
+
+    SET rather than connect(config=...): a file already open in this process (dbt-duckdb's, kept by the dbt
+    metadata reads) refuses a second connection with a different connect-time configuration.
+    """
+    for name, value in duckdb_settings().items():
+        con.execute(f"SET {name} = '{value.replace(chr(39), chr(39) * 2)}'")
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """Engine-neutral access to the analytics warehouse, as Polars frames."""
 
@@ -104,11 +114,7 @@ class DuckDBWarehouse(WarehouseResource):
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(self.path, read_only=read_only and Path(self.path).exists())
         try:
-            # The same memory limit as dbt's connections (config.duckdb_settings). SET
-            # rather than connect(config=...): a file already open in this process (dbt-duckdb's, kept by the
-            # dbt metadata reads) refuses a second connection with a different connect-time configuration.
-            for name, value in duckdb_settings().items():
-                con.execute(f"SET {name} = '{value.replace(chr(39), chr(39) * 2)}'")
+            apply_duckdb_settings(con)
             yield con
         finally:
             con.close()

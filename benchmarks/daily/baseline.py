@@ -103,9 +103,9 @@ def feature_statements(compiled: Mapping[str, str], materialise_shared: bool = F
     return BaselineSql(tuple(out))
 
 
-def hand_written_feature_statements(day: date, network_area: bool | None = None) -> BaselineSql:
+def hand_written_feature_statements(day: date) -> BaselineSql:
     """customer_360 and the three cohorts' features for ``day`` from the raw tables, by hand-written SQL."""
-    return BaselineSql(baseline_features_sql.hand_written_statements(day, network_area))
+    return BaselineSql(baseline_features_sql.hand_written_statements(day))
 
 
 def _pivot(cohort: str, features: Sequence[str], segment_rows: bool) -> str:

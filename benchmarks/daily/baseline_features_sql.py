@@ -25,19 +25,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from synthetic_telco.raw_schema import RAW_TABLES_BY_NAME
 from trust_assets.config import COHORTS, Cohort
 
 PREFIX = "baseline_"
 CUSTOMER_360_TABLE = f"{PREFIX}customer_360_definition"
 PRODUCT_EVENTS_TABLE = f"{PREFIX}product_events"
 EXACT = "decimal(18, 6)"  # the product's exact_measure type
-
-
-def has_network_area() -> bool:
-    """True once the source contract carries a network area on customers and outages; outages then match a
-    customer-product on product, region and (no area on the outage, or the customer's area)."""
-    return all("network_area" in RAW_TABLES_BY_NAME[t].column_names for t in ("customers", "network_outages"))
 
 
 # --- small SQL helpers ----------------------------------------------------------------------------------------
@@ -98,14 +91,13 @@ def latest_loads(table: str, grain: Sequence[str], where: str, how: str = "verif
 
 
 # --- 1. customer_360 ------------------------------------------------------------------------------------------
-def customer_360_sql(day: date, network_area: bool) -> str:
+def customer_360_sql(day: date) -> str:
     """customer_360_definition for ``day``: subscriptions live on the day (started on or before it, not ended
     by it), with the contract end and fee of the latest recontract / fee-setting event on or before the day
     (events attach to the same customer's live subscription of the product), one per customer and product
     (the most recent activation), pivoted per customer and joined to the CRM row."""
     d = _lit(day)
     live = f"start_date <= {d} and (end_date is null or end_date > {d})"
-    area = "\n    lower(trim(c.network_area)) as network_area," if network_area else ""
     return f"""
 with subscriptions as (
     select
@@ -196,7 +188,8 @@ per_customer as (
 select
     {d} as snapshot_date,
     p.customer_id,
-    lower(trim(c.region)) as region,{area}
+    lower(trim(c.region)) as region,
+    lower(trim(c.network_area)) as network_area,
     lower(trim(c.customer_type)) as customer_type,
     cast(c.signup_date as date) as signup_date,
     cast({_months_between("cast(c.signup_date as date)", d)} as double) as tenure_months,
@@ -213,20 +206,17 @@ inner join {latest_loads("customers", ["customer_id"],
 
 
 # --- 2. the families every cohort shares, per (customer, product) ----------------------------------------------
-def _outage_sql(day: date, with_area: bool) -> tuple[str, str, str]:
-    """(CTE, joins, column) of outage minutes: outages of the customer's region and the product that started
-    in the 28 days ending on the day, summed exactly; pre-aggregated per region and product (and network
-    area once the contract has one) so the population joins a handful of rows."""
-    area = " lower(trim(network_area)) as network_area," if with_area else ""
+def _outage_sql(day: date) -> tuple[str, str, str]:
+    """(CTE, joins, column) of outage minutes: outages of the product that started in the 28 days ending on
+    the day and reached the customer, summed exactly; pre-aggregated per region, product and network area so
+    the population joins a handful of rows."""
     cte = f"""outages as (
     select
-        lower(trim(region)) as region, lower(trim(product)) as product,{area}
+        lower(trim(region)) as region, lower(trim(product)) as product, lower(trim(network_area)) as network_area,
         sum({_exact("cast(duration_minutes as double)")}) as minutes
     from {latest_loads("network_outages", ["outage_id"], _trailing("cast(start_ts as date)", day, 28))}
     group by all
 )"""
-    if not with_area:
-        return cte, "left join outages as o on o.region = h.region and o.product = h.product\n", "o.minutes"
     # An outage without an area hits the whole region; one with an area only the customers in that area.
     joins = """left join outages as o_all
     on o_all.region = h.region and o_all.product = h.product and o_all.network_area is null
@@ -239,7 +229,7 @@ left join outages as o_area
     return cte, joins, column
 
 
-def product_events_sql(day: date, network_area: bool) -> str:
+def product_events_sql(day: date) -> str:
     """Per held (customer, product): outage minutes (28 days), fault tickets and care contacts (90 days),
     late payments and bill shocks (180 days), billed amounts of the last 3 and the prior 3 months. NULL
     where the customer-product had no such event (the cohort statements turn that into 0)."""
@@ -247,11 +237,10 @@ def product_events_sql(day: date, network_area: bool) -> str:
     six_months = _months_before(day, 6)
     three_months = _months_before(day, 3)
     due_window = _trailing("due_date", day, 180)
-    outage_ctes, outage_join, outage_column = _outage_sql(day, network_area)
-    area = ", c.network_area" if network_area else ""
+    outage_ctes, outage_join, outage_column = _outage_sql(day)
     return f"""
 with held as (
-    select c.customer_id, c.region{area}, u.product
+    select c.customer_id, c.region, c.network_area, u.product
     from {CUSTOMER_360_TABLE} as c
     cross join (values ('mobile'), ('tv'), ('broadband')) as u(product)
     where case u.product when 'mobile' then c.has_mobile when 'tv' then c.has_tv else c.has_broadband end
@@ -447,15 +436,10 @@ left join usage_features as uf on uf.customer_id = p.customer_id
 left join {PRODUCT_EVENTS_TABLE} as e on e.customer_id = p.customer_id and e.product = '{p}'"""
 
 
-def hand_written_statements(day: date, network_area: bool | None = None) -> tuple[tuple[str, str], ...]:
-    """The baseline's feature statements for ``day``, in order: (temporary table, its SELECT).
-
-    ``network_area`` says whether the raw tables carry network areas (default: the source contract does);
-    ``False`` computes the region-wide outage rule of warehouses generated before areas existed.
-    """
-    area = has_network_area() if network_area is None else network_area
+def hand_written_statements(day: date) -> tuple[tuple[str, str], ...]:
+    """The baseline's feature statements for ``day``, in order: (temporary table, its SELECT)."""
     return (
-        (CUSTOMER_360_TABLE, customer_360_sql(day, area)),
-        (PRODUCT_EVENTS_TABLE, product_events_sql(day, area)),
+        (CUSTOMER_360_TABLE, customer_360_sql(day)),
+        (PRODUCT_EVENTS_TABLE, product_events_sql(day)),
         *((f"{PREFIX}{c.value}_features", cohort_features_sql(c, day)) for c in COHORTS),
     )

@@ -27,7 +27,8 @@ import polars as pl
 
 from benchmarks.daily import baseline
 from benchmarks.daily.measure import Measurement, MemorySampler, cpu_seconds, measured
-from trust_assets.config import COHORTS, SETTINGS, duckdb_settings, feature_names
+from resources.warehouse import apply_duckdb_settings
+from trust_assets.config import COHORTS, SETTINGS, feature_names
 
 
 def _warehouse_path() -> Path:
@@ -217,9 +218,8 @@ def run_baseline(day: date, variant: str = baseline.HAND_WRITTEN,
     label = baseline_label(variant)
     sampler = MemorySampler()
     con = duckdb.connect(str(_warehouse_path()))
-    # The product's DuckDB settings (memory limit, spill directory), so both sides run under the same limits.
-    for name, value in duckdb_settings().items():
-        con.execute(f"SET {name} = '{value}'")
+    # The product's DuckDB settings (the memory limit), so both sides run under the same limit.
+    apply_duckdb_settings(con)
     try:
         with measured(f"{label}: features (SQL)", sampler, rows) as f:
             features.run(con)

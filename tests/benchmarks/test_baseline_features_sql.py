@@ -86,7 +86,7 @@ def test_outages_reach_their_network_area_and_region_wide_ones_everyone(con) -> 
          ("OLD", "north", None, "mobile", datetime(2025, 6, 1, 3), 1000.0, loaded)],
     )
     rows = con.execute(
-        f"select customer_id, cast(outage_minutes_28d as double) from ({sql.product_events_sql(DAY, True)}) "
+        f"select customer_id, cast(outage_minutes_28d as double) from ({sql.product_events_sql(DAY)}) "
         "order by customer_id"
     ).fetchall()
     assert rows == [("C1", 140.0), ("C2", 100.0), ("C3", 7.0), ("C4", None)]
