@@ -41,9 +41,10 @@ class FeatureSpec:
 USAGE_4W = "4 usage weeks ending on or before the snapshot date"
 USAGE_16W = "16 usage weeks ending on or before the snapshot date"
 
-# Feature families shared by every cohort (computed the same way per product in dbt).
+# Feature families shared by every cohort (computed once for every product held, in dbt's int_common_features).
 _COMMON_FEATURES: tuple[FeatureSpec, ...] = (
-    FeatureSpec("outage_minutes_28d", "Minutes of network outage in the customer's region for this product",
+    FeatureSpec("outage_minutes_28d",
+                "Minutes of network outage reaching the customer's network area for this product",
                 "minutes", "28 days ending on the snapshot date"),
     FeatureSpec("fault_tickets_90d", "Fault tickets opened by the customer for this product", "count",
                 "90 days ending on the snapshot date"),
@@ -98,6 +99,11 @@ FEATURES: dict[Cohort, tuple[FeatureSpec, ...]] = {
 
 def feature_names(cohort: Cohort | str) -> list[str]:
     return [f.name for f in FEATURES[Cohort(cohort)]]
+
+
+def common_feature_names() -> list[str]:
+    """The families every cohort shares, in order: dbt computes them once per day in int_common_features."""
+    return [f.name for f in _COMMON_FEATURES]
 
 
 # Which customer_360 attribute segments a cohort (plan type, TV package, broadband speed tier).
@@ -281,12 +287,13 @@ class DuckDBSettings:
     and the Python assets' (resources/warehouse.py). Each can be overridden by the environment variable named
     beside it. Measurements behind the values: docs/performance.md."""
 
-    # DuckDB's own default is 80% of RAM: the daily dbt build held 9-10 GiB at 1M customers. With 4GB it peaks
-    # at about 4.2 GiB and spills the rest of its joins to DuckDB's temp directory, "<warehouse file>.tmp"
-    # beside the file; 3GB failed at 1M customers ("failed to pin block": part of mobile_features' working set
-    # cannot spill). Raise it for larger data. The temp directory is not configurable here: dbt-duckdb SETs its
-    # settings on every cursor, and DuckDB refuses to switch the temp directory after a spill.
-    memory_limit: str = "4GB"
+    # DuckDB's own default is 80% of RAM: the daily dbt build held 9-10 GiB at 1M customers. With 3GB it peaks
+    # at about 3.3 GiB (the dbt process included) and spills the rest to DuckDB's temp directory,
+    # "<warehouse file>.tmp" beside the file, 2% slower than with 4GB (3.99 GiB). Raise it for larger data: a
+    # model whose working set cannot spill fails with "failed to pin block". The temp directory is not
+    # configurable here: dbt-duckdb SETs its settings on every cursor, and DuckDB refuses to switch the temp
+    # directory after a spill.
+    memory_limit: str = "3GB"
     memory_limit_env: str = "TRUST_DUCKDB_MEMORY_LIMIT"
 
 

@@ -121,6 +121,9 @@ def prepare_warehouse(
         if not result.success:
             raise RuntimeError(f"{job} failed")
 
+    if table_exists(path, "analytics", "model_registry"):
+        # A warehouse prepared by an earlier checkout: its views must have this checkout's definitions.
+        dbt_run(path, SETTINGS.model.reference_date, select="config.materialized:view", log=log)
     if not table_exists(path, "analytics", "model_registry") and ruler_from is not None:
         copy_ruler_and_models(ruler_from, path, log)
     if ruler_from is not None and not has_day(path, "mobile_features", SETTINGS.model.reference_date):

@@ -34,3 +34,15 @@
     {#- True for rows whose date column lies in the window being built (var start_date .. end_date). -#}
     {{ column }} between {{ trust_index.date_literal(var('start_date')) }} and {{ trust_index.date_literal(var('end_date')) }}
 {%- endmacro %}
+
+{% macro window_lookback_filter(column, days=none, months=none) -%}
+    {#-
+      Constant bounds around the trailing windows of every snapshot date being built: the column lies after
+      (start_date - days) or (start_date - months) and on or before end_date. The per-date window still applies
+      in the join; this bound lets the warehouse drop older rows while scanning (and, where the column is part
+      of a staging view's grain, before its latest-load deduplication).
+    -#}
+    {%- set start = trust_index.date_literal(var('start_date')) -%}
+    {%- set lower = trust_index.add_days(start, -days) if days is not none else trust_index.add_months(start, -months) -%}
+    ({{ column }} > {{ lower }} and {{ column }} <= {{ trust_index.date_literal(var('end_date')) }})
+{%- endmacro %}

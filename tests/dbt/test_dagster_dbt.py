@@ -13,7 +13,9 @@ import pytest
 from tests.dbt.raw_fixture import table_rows
 from trust_assets.dbt_project import TRUST_DBT_PROJECT, prepare
 
-DAILY_KEYS = {"customer_360_definition", "mobile_features", "tv_features", "broadband_features"}
+DAILY_KEYS = {
+    "customer_360_definition", "int_common_features", "mobile_features", "tv_features", "broadband_features",
+}
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +33,12 @@ def test_asset_keys_groups_and_owners(dbt_models: ModuleType) -> None:
     assert {k.to_user_string() for k in daily.keys} == DAILY_KEYS
     groups = {k.to_user_string(): spec.group_name for a in (daily, other) for k, spec in a.specs_by_key.items()}
     assert groups["customer_360_definition"] == "customer_360"
-    assert {groups[f"{c}_features"] for c in ("mobile", "tv", "broadband")} == {"cohort_features"}
+    # The shared families sit with the cohort features they feed, not with the staging views.
+    assert {groups[f"{c}_features"] for c in ("mobile", "tv", "broadband", "int_common")} == {"cohort_features"}
     assert groups["outcome_labels"] == "models"
     assert groups["stg_customers"] == groups["int_product_holdings"] == "staging"
-    assert set(groups) - DAILY_KEYS - {"outcome_labels"} == {k for k in groups if k.startswith(("stg_", "int_"))}
+    views = {k for k in groups if k.startswith(("stg_", "int_"))} - DAILY_KEYS
+    assert set(groups) - DAILY_KEYS - {"outcome_labels"} == views
     for assets_def in (daily, other):
         for spec in assets_def.specs_by_key.values():
             assert spec.owners and spec.description and len(spec.description) > 30

@@ -119,10 +119,27 @@ def test_feature_columns_follow_config(cohort: str) -> None:
         assert "double" in column["data_type"]
     segment_source = config.SEGMENT_SOURCE[config.Cohort(cohort)]
     sql = (DBT_PROJECT_DIR / f"models/marts/features/{cohort}_features.sql").read_text()
-    # The population comes from customer_360_definition, segmented by the configured attribute.
+    # The population comes from customer_360_definition, segmented by the configured attribute; the shared
+    # families from int_common_features, whose population is customer_360_definition's too.
     assert f"feature_population('{cohort}', '{segment_source}'," in sql
+    assert f"common_feature_join('{cohort}')" in sql
     macro = (DBT_PROJECT_DIR / "macros/features.sql").read_text()
     assert "{{ segment_column }} as segment" in macro and "ref('customer_360_definition')" in macro
+    assert "ref('int_common_features')" in macro
+    common = (DBT_PROJECT_DIR / "models/intermediate/daily/int_common_features.sql").read_text()
+    assert "ref('customer_360_definition')" in common and f"'{cohort}'" in common
+
+
+def test_common_features_columns_follow_config() -> None:
+    model = _model_docs()["int_common_features"]
+    names = [c["name"] for c in model["columns"]]
+    common = [spec for spec in config.FEATURES[config.Cohort.MOBILE] if spec.name in config.common_feature_names()]
+    assert [s.name for s in common] == config.common_feature_names()
+    assert names == ["snapshot_date", "customer_id", "product", *(s.name for s in common)]
+    for spec, column in zip(common, model["columns"][3:], strict=True):
+        assert spec.description in column["description"]
+        assert column["meta"] == {"unit": spec.unit, "window": spec.window}
+    assert model["config"]["contract"] == {"enforced": True}
 
 
 def test_dbt_vars_for_window() -> None:

@@ -1,8 +1,9 @@
 """The dbt models as Dagster assets, in two groups of executions.
 
-- ``trust_dbt_daily_models``: the incremental, snapshot_date-partitioned models (customer_360_definition and
-  the cohort feature tables), partitioned daily. A run builds every date of its partition window in one
-  ``dbt build`` (single-run backfills), so tests run once over the whole window, as asset checks.
+- ``trust_dbt_daily_models``: the incremental, snapshot_date-partitioned models (customer_360_definition,
+  int_common_features and the cohort feature tables), partitioned daily. A run builds every date of its
+  partition window in one ``dbt build`` (single-run backfills), so tests run once over the whole window, as
+  asset checks.
 - ``trust_dbt_models``: everything else (staging and intermediate views, outcome_labels), unpartitioned.
 
 Each step is exactly one dbt invocation. The dbt vars always come from trust_assets.config (and the partition
@@ -54,6 +55,7 @@ MANIFEST = load_manifest()
 # Dagster group of each business-layer model; staging and intermediate views go to "staging".
 _MODEL_GROUPS: Mapping[str, str] = {
     "customer_360_definition": "customer_360",
+    "int_common_features": "cohort_features",
     "mobile_features": "cohort_features",
     "tv_features": "cohort_features",
     "broadband_features": "cohort_features",
@@ -180,7 +182,8 @@ def _release_duckdb_in_this_process() -> None:
     dagster_dbt_translator=TRANSLATOR,
 )
 def trust_dbt_daily_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """customer_360_definition and the cohort features for the snapshot dates of the partition window."""
+    """customer_360_definition, the shared feature families and the cohort features for the snapshot dates of
+    the partition window."""
     start, end = partition_window_dates(context)
     yield from _dbt_build(context, dbt, dbt_vars_for_window(start, end))
 

@@ -20,9 +20,7 @@ usage_features as (
         {{ trust_index.last_4_weeks_sum('upload_gb') }} as upload_gb_28d
     from usage_weeks
     group by snapshot_date, customer_id
-),
-
-{{ trust_index.common_feature_ctes('broadband') }}
+)
 
 select
     population.snapshot_date,
@@ -37,4 +35,4 @@ from population
 left join usage_features
     on usage_features.snapshot_date = population.snapshot_date
     and usage_features.customer_id = population.customer_id
-{{ trust_index.common_feature_joins() }}
+{{ trust_index.common_feature_join('broadband') }}

@@ -17,9 +17,7 @@ usage_features as (
         {{ trust_index.safe_divide(trust_index.last_4_weeks_sum('dropped_calls'), trust_index.last_4_weeks_sum('calls_attempted')) }} as dropped_call_rate_28d
     from usage_weeks
     group by snapshot_date, customer_id
-),
-
-{{ trust_index.common_feature_ctes('mobile') }}
+)
 
 select
     population.snapshot_date,
@@ -34,4 +32,4 @@ from population
 left join usage_features
     on usage_features.snapshot_date = population.snapshot_date
     and usage_features.customer_id = population.customer_id
-{{ trust_index.common_feature_joins() }}
+{{ trust_index.common_feature_join('mobile') }}

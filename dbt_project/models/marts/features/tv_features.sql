@@ -16,9 +16,7 @@ usage_features as (
         {{ trust_index.last_4_weeks_sum('buffering_events') }} as buffering_events_28d
     from usage_weeks
     group by snapshot_date, customer_id
-),
-
-{{ trust_index.common_feature_ctes('tv') }}
+)
 
 select
     population.snapshot_date,
@@ -33,4 +31,4 @@ from population
 left join usage_features
     on usage_features.snapshot_date = population.snapshot_date
     and usage_features.customer_id = population.customer_id
-{{ trust_index.common_feature_joins() }}
+{{ trust_index.common_feature_join('tv') }}
