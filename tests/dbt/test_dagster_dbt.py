@@ -82,3 +82,45 @@ def test_materialise_one_daily_partition(
         select snapshot_date, count(*) from analytics.customer_360_definition group by 1 order by 1""")
     # 2025-07-30 still has C0000003's broadband (ceased on 07-31): 4 customers; the 31st is untouched.
     assert days == [(date(2025, 7, 30), 4), (date(2025, 7, 31), 3)]
+
+
+def test_a_failing_daily_model_fails_the_step_and_keeps_what_dbt_reported(
+    dbt_models: ModuleType, warehouse_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # int_common_features cannot read the outages any more: customer_360 builds, the shared families fail and the
+    # cohort features are skipped. The step fails; customer_360's materialisation and checks are still reported,
+    # and the warehouse file is released for the next reader.
+    import duckdb
+
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("drop view staging.stg_network_outages")
+    monkeypatch.setenv("TRUST_DUCKDB_PATH", str(warehouse_copy))
+    monkeypatch.setenv("TRUST_TARGET", "duckdb")
+    result = dg.materialize(
+        [dbt_models.trust_dbt_daily_models],
+        partition_key="2025-07-30",
+        resources={"dbt": dbt_models.dbt_resource()},
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = result.failure_data_for_node("trust_dbt_daily_models")
+    assert failure is not None and "int_common_features" in str(failure.error)
+    materialised = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
+    assert materialised == {"customer_360_definition"}
+    assert any(c.asset_key.to_user_string() == "customer_360_definition" for c in result.get_asset_check_evaluations())
+    with duckdb.connect(str(warehouse_copy)) as con:
+        assert con.execute(
+            "select count(*) from analytics.customer_360_definition where snapshot_date = date '2025-07-30'"
+        ).fetchone() == (4,)
+
+
+def test_waiting_for_dbt_keeps_the_events_before_an_error(dbt_models: ModuleType) -> None:
+    def stream() -> Iterator[str]:
+        yield "first"
+        yield "second"
+        raise RuntimeError("dbt failed")
+
+    events, failure = dbt_models._wait_for_dbt(stream())
+    assert events == ["first", "second"] and isinstance(failure, RuntimeError)
+    assert dbt_models._wait_for_dbt(iter(["only"])) == (["only"], None)
