@@ -23,6 +23,7 @@ DOC_PATH = DBT_DIR.parent / "docs" / "data_dictionary.md"
 LAYERS: tuple[tuple[str, str, str, str], ...] = (
     ("marts/customer_360", "Business layer: who the customer is", "analytics", "incremental by snapshot_date"),
     ("marts/features", "Business layer: cohort features", "analytics", "incremental by snapshot_date"),
+    ("intermediate/daily", "Shared feature families (daily)", "intermediate", "incremental by snapshot_date"),
     ("marts/outcomes", "Business layer: outcome labels", "analytics", "table"),
     ("intermediate", "Intermediate building blocks", "intermediate", "view"),
     ("staging", "Staging (one view per raw table)", "staging", "view"),

@@ -184,3 +184,6 @@ def test_data_dictionary_is_generated_from_the_yaml() -> None:
     page = (DBT_PROJECT_DIR.parent / "docs" / "data_dictionary.md").read_text()
     for name in (*BUSINESS_MODELS, *config.feature_names("mobile"), "raw.contract_events"):
         assert name in page
+    # Every model has its section, wherever its folder sits.
+    for model in DBT_PROJECT_DIR.glob("models/**/*.sql"):
+        assert f".{model.stem}`" in page, model.stem
