@@ -54,18 +54,26 @@ def test_asset_keys_groups_and_owners(dbt_models: ModuleType) -> None:
     }
 
 
-def test_materialise_one_daily_partition(
-    dbt_models: ModuleType, warehouse_copy: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The copy already holds the staging views and the snapshot 2025-07-31; build the day before it.
-    monkeypatch.setenv("TRUST_DUCKDB_PATH", str(warehouse_copy))
+def _materialise_day(
+    dbt_models: ModuleType, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> dg.ExecuteInProcessResult:
+    """The daily dbt asset for 2025-07-30 on ``warehouse``, through Dagster; a failure is returned, not raised."""
+    monkeypatch.setenv("TRUST_DUCKDB_PATH", str(warehouse))
     monkeypatch.setenv("TRUST_TARGET", "duckdb")
-    result = dg.materialize(
+    return dg.materialize(
         [dbt_models.trust_dbt_daily_models],
         partition_key="2025-07-30",
         resources={"dbt": dbt_models.dbt_resource()},
         instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
     )
+
+
+def test_materialise_one_daily_partition(
+    dbt_models: ModuleType, warehouse_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The copy already holds the staging views and the snapshot 2025-07-31; build the day before it.
+    result = _materialise_day(dbt_models, warehouse_copy, monkeypatch)
     assert result.success
     materialised = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
     assert materialised == DAILY_KEYS
@@ -94,15 +102,7 @@ def test_a_failing_daily_model_fails_the_step_and_keeps_what_dbt_reported(
 
     with duckdb.connect(str(warehouse_copy)) as con:
         con.execute("drop view staging.stg_network_outages")
-    monkeypatch.setenv("TRUST_DUCKDB_PATH", str(warehouse_copy))
-    monkeypatch.setenv("TRUST_TARGET", "duckdb")
-    result = dg.materialize(
-        [dbt_models.trust_dbt_daily_models],
-        partition_key="2025-07-30",
-        resources={"dbt": dbt_models.dbt_resource()},
-        instance=dg.DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
+    result = _materialise_day(dbt_models, warehouse_copy, monkeypatch)
     assert not result.success
     failure = result.failure_data_for_node("trust_dbt_daily_models")
     assert failure is not None and "int_common_features" in str(failure.error)
