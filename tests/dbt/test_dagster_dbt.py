@@ -124,3 +124,20 @@ def test_waiting_for_dbt_keeps_the_events_before_an_error(dbt_models: ModuleType
     events, failure = dbt_models._wait_for_dbt(stream())
     assert events == ["first", "second"] and isinstance(failure, RuntimeError)
     assert dbt_models._wait_for_dbt(iter(["only"])) == (["only"], None)
+
+
+def test_the_dbt_version_is_known_without_running_dbt(
+    dbt_models: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # dagster-dbt would run `dbt --version` (4.5 s) before every dbt command; this environment's dbt is known.
+    import importlib.metadata
+
+    import dagster_dbt.core.resource as dagster_dbt_resource
+
+    def refuse(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError(f"ran {args}")
+
+    monkeypatch.setattr(dagster_dbt_resource, "check_output", refuse)
+    resource = dbt_models.dbt_resource()
+    assert str(resource._cli_version) == importlib.metadata.version("dbt-core")
+    assert resource._cli_version.major == 1  # dbt Core, not the Fusion engine

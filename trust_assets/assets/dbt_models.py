@@ -10,15 +10,19 @@ Each step is exactly one dbt invocation. The dbt vars always come from trust_ass
 window), never from the defaults in dbt_project.yml.
 """
 
+import importlib.metadata
 import json
 import os
 from collections.abc import Iterator, Mapping
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from dagster_dbt.core.dbt_event_iterator import DbtEventIterator
+from packaging import version
 
 from trust_assets import config
 from trust_assets.dbt_project import TRUST_DBT_PROJECT, dbt_executable
@@ -114,9 +118,25 @@ class TrustDbtTranslator(DagsterDbtTranslator):
 TRANSLATOR = TrustDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+class TrustDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt resource, told the dbt version instead of asking for it.
+
+    dagster-dbt runs ``dbt --version`` in a subprocess before every dbt command of every run (it decides between
+    dbt Core and the Fusion engine from it): 4.5 s, a fifth of the daily dbt step at 20k customers. When the
+    executable is this environment's own dbt, its version is the installed dbt-core's.
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        own = Path(dbt_executable())
+        if own.exists() and Path(self.dbt_executable).resolve() == own.resolve():
+            return version.parse(importlib.metadata.version("dbt-core"))
+        return super()._cli_version
+
+
 def dbt_resource() -> DbtCliResource:
     """The ``dbt`` resource: the project above, its target (duckdb or bigquery) and this environment's dbt."""
-    return DbtCliResource(
+    return TrustDbtCliResource(
         project_dir=TRUST_DBT_PROJECT,
         target=TRUST_DBT_PROJECT.target,
         dbt_executable=dbt_executable(),
