@@ -91,7 +91,14 @@ def test_project_parses_for_the_bigquery_target(dbt_sandbox: DbtSandbox, tmp_pat
     sandbox.run(tmp_path / "unused.duckdb", ["parse"], target="bigquery", extra_env=env)
     manifest = json.loads((sandbox.target_path / "manifest.json").read_text())
     assert manifest["metadata"]["adapter_type"] == "bigquery"
-    for model in ("customer_360_definition", "mobile_features", "tv_features", "broadband_features"):
+    incremental = {
+        node["name"] for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
+    }
+    assert incremental == {
+        "customer_360_definition", "int_common_features", "mobile_features", "tv_features", "broadband_features",
+    }
+    for model in sorted(incremental):
         daily = manifest["nodes"][f"model.trust_index.{model}"]["config"]
         # Atomic per partition: insert_overwrite replaces whole snapshot_date partitions in one MERGE.
         assert daily["incremental_strategy"] == "insert_overwrite", model
