@@ -35,14 +35,13 @@
     {{ column }} between {{ trust_index.date_literal(var('start_date')) }} and {{ trust_index.date_literal(var('end_date')) }}
 {%- endmacro %}
 
-{% macro window_lookback_filter(column, days=none, months=none) -%}
+{% macro window_lookback_filter(column, days) -%}
     {#-
       Constant bounds around the trailing windows of every snapshot date being built: the column lies after
-      (start_date - days) or (start_date - months) and on or before end_date. The per-date window still applies
-      in the join; this bound lets the warehouse drop older rows while scanning (and, where the column is part
-      of a staging view's grain, before its latest-load deduplication).
+      start_date - days and on or before end_date. The per-date window still applies in the join; this bound
+      lets the warehouse drop older rows while scanning (and, where the column is part of a staging view's
+      grain, before its latest-load deduplication).
     -#}
-    {%- set start = trust_index.date_literal(var('start_date')) -%}
-    {%- set lower = trust_index.add_days(start, -days) if days is not none else trust_index.add_months(start, -months) -%}
-    ({{ column }} > {{ lower }} and {{ column }} <= {{ trust_index.date_literal(var('end_date')) }})
+    ({{ column }} > {{ trust_index.add_days(trust_index.date_literal(var('start_date')), -days) }}
+        and {{ column }} <= {{ trust_index.date_literal(var('end_date')) }})
 {%- endmacro %}

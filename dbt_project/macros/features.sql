@@ -21,7 +21,8 @@ population as (
 
 
 {% macro common_feature_join(product) -%}
-{#- A left join, so a population row without its shared families shows up as NULLs the not_null tests catch. -#}
+{#- A left join, so a population row without its shared families shows up as NULLs the not_null tests catch;
+    the window bound lets the scan skip the table's other dates. -#}
 left join {{ ref('int_common_features') }} as common
     on common.snapshot_date = population.snapshot_date
     and common.customer_id = population.customer_id
@@ -64,7 +65,7 @@ usage_weeks as (
         and {{ trust_index.in_trailing_days('u.week_ending', 'population.snapshot_date', 112) }}
     -- week_ending is part of the usage views' grain, so this constant bound also reaches below their
     -- latest-load deduplication: only the window's weeks are deduplicated, not the whole history.
-    where {{ trust_index.window_lookback_filter('u.week_ending', days=112) }}
+    where {{ trust_index.window_lookback_filter('u.week_ending', 112) }}
 )
 {%- endmacro %}
 

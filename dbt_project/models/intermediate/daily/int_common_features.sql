@@ -24,9 +24,9 @@ with population as (
 ),
 
 outages as (
-    select outage_id, region, network_area, product, started_date, {{ trust_index.exact_measure('duration_minutes') }} as minutes
+    select region, network_area, product, started_date, {{ trust_index.exact_measure('duration_minutes') }} as minutes
     from {{ ref('stg_network_outages') }}
-    where {{ trust_index.window_lookback_filter('started_date', days=28) }}
+    where {{ trust_index.window_lookback_filter('started_date', 28) }}
 ),
 
 outage_features as (
@@ -62,7 +62,7 @@ fault_features as (
         on t.customer_id = p.customer_id
         and t.product = p.product
         and {{ trust_index.in_trailing_days('t.opened_date', 'p.snapshot_date', 90) }}
-    where {{ trust_index.window_lookback_filter('t.opened_date', days=90) }}
+    where {{ trust_index.window_lookback_filter('t.opened_date', 90) }}
     group by p.snapshot_date, p.customer_id, p.product
 ),
 
@@ -78,7 +78,7 @@ care_features as (
         on c.customer_id = p.customer_id
         and c.product = p.product
         and {{ trust_index.in_trailing_days('c.contact_date', 'p.snapshot_date', 90) }}
-    where {{ trust_index.window_lookback_filter('c.contact_date', days=90) }}
+    where {{ trust_index.window_lookback_filter('c.contact_date', 90) }}
     group by p.snapshot_date, p.customer_id, p.product
 ),
 
