@@ -7,15 +7,16 @@ drift-event share, or its score distribution moved significantly.
 """
 
 # No ``from __future__ import annotations`` here: Dagster checks the ``context`` annotation of a check function.
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import date, timedelta
 
 import dagster as dg
 import polars as pl
 
-from asset_checks.product_checks import ERROR, WARN, Evaluation, _run
+from asset_checks.daily_checks import Evaluation, daily_check
+from asset_checks.product_checks import ERROR, WARN, _run
 from asset_checks.reads import read_table, read_window
 from asset_checks.violations import Violation
-from asset_checks.windows import label, window_of
 from resources.warehouse import WarehouseResource
 from trust_assets.config import COHORTS, SETTINGS, feature_names
 from trust_assets.monitoring.drift import INVESTIGATE, MISSING_BIN, SIGNIFICANT, band_counts
@@ -111,13 +112,11 @@ def bins_violations(bins: pl.DataFrame) -> list[Violation]:
         "reference period's own variation: the drift-event share)."
     ),
 )
-def feature_drift_bands(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    start, end = window_of(context)
-
-    def evaluate() -> Evaluation:
+def feature_drift_bands(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
+    def evaluate(start: date, end: date) -> Evaluation:
         return drift_violations(read_window(warehouse, DRIFT, start, end))
 
-    return _run(evaluate, f"Every feature stable against the reference for {label(start, end)}.", label(start, end))
+    yield from daily_check(context, evaluate, lambda day: f"Every feature stable against the reference for {day}.")
 
 
 @dg.asset_check(
@@ -133,13 +132,11 @@ def feature_drift_bands(context: dg.AssetCheckExecutionContext, warehouse: Wareh
 )
 def score_distribution_stable(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> dg.AssetCheckResult:
-    start, end = window_of(context)
-
-    def evaluate() -> Evaluation:
+) -> Iterator[object]:
+    def evaluate(start: date, end: date) -> Evaluation:
         return score_violations(read_window(warehouse, SCORES, start, end))
 
-    return _run(evaluate, f"Score distributions stable for {label(start, end)}.", label(start, end))
+    yield from daily_check(context, evaluate, lambda day: f"Score distributions stable for {day}.")
 
 
 @dg.asset_check(
@@ -168,10 +165,8 @@ def reference_bins_complete(
     blocking=False,
     description="The HTML monitoring report of every day of the partition window exists and contains its plots.",
 )
-def monitoring_report_written(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    start, end = window_of(context)
-
-    def evaluate() -> Evaluation:
+def monitoring_report_written(context: dg.AssetCheckExecutionContext) -> Iterator[object]:
+    def evaluate(start: date, end: date) -> Evaluation:
         missing: list[tuple[str, str]] = []
         day = start
         while day <= end:
@@ -186,7 +181,7 @@ def monitoring_report_written(context: dg.AssetCheckExecutionContext) -> dg.Asse
         examples = pl.DataFrame(missing, schema=["day", "problem"], orient="row")
         return [Violation(REPORT, None, "report file with plots", len(missing), examples)], ERROR
 
-    return _run(evaluate, f"Reports written for {label(start, end)}.", label(start, end))
+    yield from daily_check(context, evaluate, lambda day: f"Report written for {day}.")
 
 
 MONITORING_CHECKS: list[dg.AssetChecksDefinition] = [

@@ -5,11 +5,14 @@ reason to stop publishing. docs/monitoring_outcomes.md explains the measures and
 """
 
 # No ``from __future__ import annotations`` here: Dagster checks the ``context`` annotation when decorating.
+from collections.abc import Iterator
+from datetime import date
+
 import dagster as dg
 import polars as pl
 
-from asset_checks.violations import Violation, check_result
-from asset_checks.windows import label, window_of
+from asset_checks.daily_checks import Evaluation, daily_check
+from asset_checks.violations import Violation
 from resources.warehouse import WarehouseResource
 from trust_assets.config import SETTINGS
 from trust_assets.partitions import DAILY_PARTITIONS
@@ -100,14 +103,13 @@ def _missing(table: str) -> list[Violation]:
 )
 def matured_auc_within_tolerance(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> dg.AssetCheckResult:
-    start, end = window_of(context)
-    rows = _window_rows(warehouse, PERFORMANCE, start, end)
-    found = _missing(PERFORMANCE) if rows is None else auc_drop_violations(rows, SETTINGS.outcomes.auc_drop_warn)
-    matured = 0 if rows is None else rows.height
-    window = label(start, end)
-    text = f"matured AUCs hold up for {window}." if matured else f"no matured outcomes for {window}."
-    return check_result(found, severity=WARN, passed_text=text, partition=window)
+) -> Iterator[object]:
+    def evaluate(start: date, end: date) -> Evaluation:
+        rows = _window_rows(warehouse, PERFORMANCE, start, end)
+        found = _missing(PERFORMANCE) if rows is None else auc_drop_violations(rows, SETTINGS.outcomes.auc_drop_warn)
+        return found, WARN
+
+    yield from daily_check(context, evaluate, lambda day: f"matured AUCs hold up (where outcomes matured) for {day}.")
 
 
 @dg.asset_check(
@@ -118,12 +120,12 @@ def matured_auc_within_tolerance(
 )
 def lowest_trust_decile_churns_most(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> dg.AssetCheckResult:
-    start, end = window_of(context)
-    rows = _window_rows(warehouse, DECILES, start, end)
-    found = _missing(DECILES) if rows is None else decile_order_violations(rows)
-    window = label(start, end)
-    return check_result(found, severity=WARN, passed_text=f"churn falls with trust for {window}.", partition=window)
+) -> Iterator[object]:
+    def evaluate(start: date, end: date) -> Evaluation:
+        rows = _window_rows(warehouse, DECILES, start, end)
+        return (_missing(DECILES) if rows is None else decile_order_violations(rows)), WARN
+
+    yield from daily_check(context, evaluate, lambda day: f"churn falls with trust for {day}.")
 
 
 @dg.asset_check(
@@ -137,14 +139,12 @@ def lowest_trust_decile_churns_most(
 )
 def disparity_within_threshold(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> dg.AssetCheckResult:
-    start, end = window_of(context)
-    rows = _window_rows(warehouse, FAIRNESS, start, end)
-    found = _missing(FAIRNESS) if rows is None else disparity_violations(rows)
-    return check_result(
-        found, severity=WARN, passed_text=f"no group exceeds the disparity threshold for {label(start, end)}.",
-        partition=label(start, end),
-    )  # fmt: skip
+) -> Iterator[object]:
+    def evaluate(start: date, end: date) -> Evaluation:
+        rows = _window_rows(warehouse, FAIRNESS, start, end)
+        return (_missing(FAIRNESS) if rows is None else disparity_violations(rows)), WARN
+
+    yield from daily_check(context, evaluate, lambda day: f"no group exceeds the disparity threshold for {day}.")
 
 
 OUTCOME_CHECKS: list[dg.AssetChecksDefinition] = [

@@ -8,7 +8,7 @@ severity and the reason for it.
 
 # No ``from __future__ import annotations`` here: Dagster checks the ``context`` annotation of a check function
 # when it is decorated, and a string annotation fails that check.
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 
 import dagster as dg
@@ -16,6 +16,7 @@ import pandera.polars as pa
 import polars as pl
 
 from asset_checks import rules
+from asset_checks.daily_checks import Evaluation, daily_check
 from asset_checks.reads import (
     CUSTOMER_360,
     REGISTRY,
@@ -40,7 +41,6 @@ from asset_checks.schemas import (
     feature_model,
 )
 from asset_checks.violations import Violation, check_result
-from asset_checks.windows import label, window_of
 from resources.warehouse import WarehouseResource
 from trust_assets.config import COHORTS, SETTINGS, Cohort, feature_names
 from trust_assets.partitions import DAILY_PARTITIONS
@@ -48,7 +48,6 @@ from trust_assets.partitions import DAILY_PARTITIONS
 ERROR = dg.AssetCheckSeverity.ERROR
 WARN = dg.AssetCheckSeverity.WARN
 
-Evaluation = tuple[list[Violation], dg.AssetCheckSeverity]
 
 
 def _run(
@@ -73,13 +72,11 @@ def _schema_check(table: str, model: type[pa.DataFrameModel]) -> dg.AssetChecksD
             "types, non-null keys, unique grain, allowed values and ranges."
         ),
     )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        start, end = window_of(context)
-
-        def evaluate() -> Evaluation:
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
+        def evaluate(start: date, end: date) -> Evaluation:
             return rules.schema_violations(read_window(warehouse, table, start, end), model, table), ERROR
 
-        return _run(evaluate, f"{table} matches its schema for {label(start, end)}.", label(start, end))
+        yield from daily_check(context, evaluate, lambda day: f"{table} matches its schema for {day}.")
 
     return _check
 
@@ -98,15 +95,13 @@ def _row_count_check(table: str) -> dg.AssetChecksDefinition:
             "(MonitoringSettings.row_count_tolerance). WARN when it moved; ERROR when a day is empty."
         ),
     )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        start, end = window_of(context)
-
-        def evaluate() -> Evaluation:
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
+        def evaluate(start: date, end: date) -> Evaluation:
             counts = read_daily_counts(warehouse, table, start, end)
             found, empty = rules.row_count_violations(counts, start, end, tolerance, table)
             return found, ERROR if empty else WARN
 
-        return _run(evaluate, f"{table} row counts are stable for {label(start, end)}.", label(start, end))
+        yield from daily_check(context, evaluate, lambda day: f"{table} row count is stable for {day}.")
 
     return _check
 
@@ -124,16 +119,14 @@ def _feature_coverage_check(cohort: Cohort) -> dg.AssetChecksDefinition:
             "(has_" + cohort.value + ") on each day, and no other rows."
         ),
     )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        start, end = window_of(context)
-
-        def evaluate() -> Evaluation:
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
+        def evaluate(start: date, end: date) -> Evaluation:
             # Compared in the warehouse: only keys that break the rule come back.
             problems = read_coverage_problems(warehouse, table, start, end, [cohort.value])
             what = f"every customer with has_{cohort.value} in customer_360_definition"
             return rules.key_count_violations(problems, table, what), ERROR
 
-        return _run(evaluate, f"{table} covers every {cohort.value} holder for {label(start, end)}.", label(start, end))
+        yield from daily_check(context, evaluate, lambda day: f"{table} covers every {cohort.value} holder for {day}.")
 
     return _check
 
@@ -154,15 +147,13 @@ def _missing_share_check(cohort: Cohort) -> dg.AssetChecksDefinition:
             "share flattens scores: WARN."
         ),
     )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        start, end = window_of(context)
-
-        def evaluate() -> Evaluation:
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
+        def evaluate(start: date, end: date) -> Evaluation:
             # Aggregated in the warehouse: one row per day instead of the partition.
             shares = read_missing_shares(warehouse, table, start, end, features)
             return rules.share_violations(shares, features, limit, table), WARN
 
-        return _run(evaluate, f"{table} missing shares within {limit:.0%} for {label(start, end)}.", label(start, end))
+        yield from daily_check(context, evaluate, lambda day: f"{table} missing shares within {limit:.0%} for {day}.")
 
     return _check
 
@@ -177,15 +168,13 @@ def _missing_share_check(cohort: Cohort) -> dg.AssetChecksDefinition:
         "held (has_mobile, has_tv, has_broadband), and nobody else is scored."
     ),
 )
-def trust_signal_coverage(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    start, end = window_of(context)
-
-    def evaluate() -> Evaluation:
+def trust_signal_coverage(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
+    def evaluate(start: date, end: date) -> Evaluation:
         problems = read_coverage_problems(warehouse, TRUST_SIGNAL, start, end, [c.value for c in COHORTS])
         what = "every customer holding the product in customer_360_definition"
         return rules.key_count_violations(problems, TRUST_SIGNAL, what), ERROR
 
-    return _run(evaluate, f"Every holder scored exactly once per product for {label(start, end)}.", label(start, end))
+    yield from daily_check(context, evaluate, lambda day: f"Every holder scored exactly once per product for {day}.")
 
 
 @dg.asset_check(
@@ -198,12 +187,8 @@ def trust_signal_coverage(context: dg.AssetCheckExecutionContext, warehouse: War
         "is unchanged since it was issued (fingerprint in ruler_issues)."
     ),
 )
-def trust_signal_provenance(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> dg.AssetCheckResult:
-    start, end = window_of(context)
-
-    def evaluate() -> Evaluation:
+def trust_signal_provenance(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
+    def evaluate(start: date, end: date) -> Evaluation:
         used = _versions_used(warehouse, start, end)
         registry = read_table(warehouse, REGISTRY).select("model_version", "cohort")
         found: list[Violation] = []
@@ -224,8 +209,9 @@ def trust_signal_provenance(
         )
         return found, ERROR
 
-    return _run(evaluate, f"Model and ruler versions are registered and intact for {label(start, end)}.",
-                label(start, end))
+    yield from daily_check(
+        context, evaluate, lambda day: f"Model and ruler versions are registered and intact for {day}."
+    )
 
 
 def _versions_used(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:

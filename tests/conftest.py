@@ -43,6 +43,8 @@ class PipelineWarehouse:
 
     duckdb_path: Path
     dagster_home: Path
+    # The instance that holds the pipeline's own runs (and nothing else): what the UI tests read.
+    pipeline_dagster_home: Path
     end_date: date
     scoring_dates: list[date]
     customers: int
@@ -66,12 +68,18 @@ def pipeline_warehouse() -> Iterator[PipelineWarehouse]:
 
     path = Path(os.environ["TRUST_DUCKDB_PATH"])
     generate_telco(path, customers=TEST_CUSTOMERS, seed=TEST_SEED, end_date=TEST_END_DATE, progress=False)
-    with DagsterInstance.get() as instance:
+    # The pipeline's runs go to an instance of their own: other tests run assets on copies of the warehouse
+    # through the session instance, and must not change what a partition's latest materialisation says.
+    pipeline_home = SESSION_DIR / "pipeline_dagster_home"
+    pipeline_home.mkdir(exist_ok=True)
+    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", pipeline_home / "dagster.yaml")
+    with DagsterInstance.from_config(str(pipeline_home)) as instance:
         plan = run_main(TEST_END_DATE, scoring_days=SCORING_DAYS, instance=instance, log=lambda _: None)
     scoring_dates = [plan.scoring_start + timedelta(days=i) for i in range(SCORING_DAYS)]
     yield PipelineWarehouse(
         duckdb_path=path,
         dagster_home=Path(os.environ["DAGSTER_HOME"]),
+        pipeline_dagster_home=pipeline_home,
         end_date=TEST_END_DATE,
         scoring_dates=scoring_dates,
         customers=TEST_CUSTOMERS,

@@ -1,21 +1,28 @@
 """The main job of the product, end to end, as a user would run it the first time.
 
 1. ``foundation_job``: staging views and the outcome labels.
-2. ``features_job`` over the whole reference period (one run for the range, single-run backfill policy).
+2. ``features_job`` for each month-end snapshot of the reference period (the only reference days the ruler, the
+   drift reference and the models read), one run per snapshot.
 3. ``ruler_and_models_job``: issue (or verify) the frozen ruler and train the cohort models.
 4. ``daily_trust_job`` over the latest days: features and the trust signal.
 
-Every run goes through the Dagster instance at ``$DAGSTER_HOME``, so the runs and their metadata are in the UI.
+Every run goes through the Dagster instance at ``$DAGSTER_HOME`` under its job's code-location origin, so the
+runs and their metadata are in the UI, listed under their jobs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Protocol
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+)
 
 from trust_assets.config import SETTINGS
 
@@ -44,33 +51,78 @@ def _range_tags(start: date, end: date) -> dict[str, str]:
     return {ASSET_PARTITION_RANGE_START_TAG: start.isoformat(), ASSET_PARTITION_RANGE_END_TAG: end.isoformat()}
 
 
+@dataclass(frozen=True)
+class MainStep:
+    """One run of the main job: its stage (what the terminal shows), job, purpose and run tags."""
+
+    stage: str
+    job_name: str
+    what: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def main_steps(plan: MainPlan) -> list[MainStep]:
+    return [
+        MainStep("foundation", "foundation_job", "staging views and outcome labels"),
+        *(
+            MainStep(
+                "reference features",
+                "features_job",
+                f"features of the reference snapshot {day}",
+                {PARTITION_NAME_TAG: day.isoformat()},
+            )
+            for day in SETTINGS.ruler.snapshot_dates
+        ),
+        MainStep("ruler and models", "ruler_and_models_job", "frozen ruler and cohort models"),
+        MainStep(
+            "daily scoring and monitoring",
+            "daily_trust_job",
+            f"features, trust signal and monitoring for {plan.scoring_start} .. {plan.scoring_end}",
+            _range_tags(plan.scoring_start, plan.scoring_end),
+        ),
+    ]
+
+
+class Progress(Protocol):
+    def start(self, stage: str) -> None: ...
+
+    def advance(self) -> None: ...
+
+
 def run_main(
     end_date: date,
     scoring_days: int = 7,
     instance: dg.DagsterInstance | None = None,
     log: Callable[[str], None] = print,
+    progress: Progress | None = None,
 ) -> MainPlan:
     """Materialise the whole graph for the demo warehouse; raises if any run fails."""
-    from trust_assets.definitions import defs
+    from trust_assets.job_launch import run_job
 
     plan = plan_main_run(end_date, scoring_days)
     instance = instance or dg.DagsterInstance.get()
-    steps: list[tuple[str, str, dict[str, str]]] = [
-        ("foundation_job", "staging views and outcome labels", {}),
-        (
-            "features_job",
-            f"features for the reference period {plan.reference_start} .. {plan.reference_end}",
-            _range_tags(plan.reference_start, plan.reference_end),
-        ),
-        ("ruler_and_models_job", "frozen ruler and cohort models", {}),
-        (
-            "daily_trust_job",
-            f"features and trust signal for {plan.scoring_start} .. {plan.scoring_end}",
-            _range_tags(plan.scoring_start, plan.scoring_end),
-        ),
-    ]
-    for job_name, what, tags in steps:
-        log(f"-> {job_name}: {what}")
-        result = defs.resolve_job_def(job_name).execute_in_process(instance=instance, tags=tags)
-        log(f"   run {result.run_id[:8]} {'succeeded' if result.success else 'FAILED'}")
+    for step in main_steps(plan):
+        if progress is not None:
+            progress.start(step.stage)
+        log(f"-> {step.job_name}: {step.what}")
+        # Launched under the job's code-location origin, so the UI lists the run under its job.
+        run = run_job(step.job_name, instance, step.tags)
+        succeeded = run.status == dg.DagsterRunStatus.SUCCESS
+        log(f"   run {run.run_id[:8]} {'succeeded' if succeeded else 'FAILED'}")
+        if not succeeded:
+            raise MainRunFailed(step, run.run_id)
+        if progress is not None:
+            progress.advance()
     return plan
+
+
+class MainRunFailed(RuntimeError):
+    """A run of the main job failed; the message says which and where to look."""
+
+    def __init__(self, step: MainStep, run_id: str) -> None:
+        super().__init__(
+            f"{step.job_name} ({step.what}) failed in run {run_id}: open it in the Dagster UI (Runs) to see the "
+            "failed step, and docs/runbook.md for what to do."
+        )
+        self.step = step
+        self.run_id = run_id

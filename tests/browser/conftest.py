@@ -20,6 +20,7 @@ class SessionWarehouse(Protocol):
     """What these tests use of the session's ``pipeline_warehouse`` (tests/conftest.py)."""
 
     duckdb_path: Path
+    pipeline_dagster_home: Path
     end_date: date
     scoring_dates: list[date]
     env: dict[str, str]
@@ -47,9 +48,13 @@ def dagster_workspace() -> Path:
 def dagster_ui(
     pipeline_warehouse: SessionWarehouse, dagster_workspace: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DagsterWebserver]:
-    """``dagster-webserver`` over the session's test warehouse, with a fresh instance in a temp DAGSTER_HOME."""
+    """``dagster-webserver`` over the session's test warehouse and the runs that built it.
+
+    Its DAGSTER_HOME is new (a run coordinator that needs no daemon), its storage the pipeline's instance, so
+    the UI shows the multi-day runs that materialised the warehouse, as a user sees them after the demo.
+    """
     dagster_home = tmp_path_factory.mktemp("dagster_home")
-    write_instance_yaml(dagster_home)
+    write_instance_yaml(dagster_home, storage_dir=pipeline_warehouse.pipeline_dagster_home)
     env = {
         **os.environ,
         **pipeline_warehouse.env,

@@ -58,9 +58,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def write_instance_yaml(dagster_home: Path) -> None:
+def write_instance_yaml(dagster_home: Path, storage_dir: Path | None = None) -> None:
+    """The webserver's instance; with ``storage_dir``, it reads and writes the runs and events stored there
+    (another instance's sqlite storage), so the UI shows that instance's runs and materialisations."""
     dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").write_text(INSTANCE_YAML)
+    storage = f"storage:\n  sqlite:\n    base_dir: {storage_dir}\n" if storage_dir else ""
+    (dagster_home / "dagster.yaml").write_text(INSTANCE_YAML + storage)
 
 
 class DagsterWebserver:

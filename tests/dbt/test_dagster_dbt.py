@@ -10,6 +10,7 @@ from types import ModuleType
 import dagster as dg
 import pytest
 
+from resources import warehouse_resource
 from tests.dbt.raw_fixture import table_rows
 from trust_assets.dbt_project import TRUST_DBT_PROJECT, prepare
 
@@ -63,7 +64,7 @@ def _materialise_day(
     return dg.materialize(
         [dbt_models.trust_dbt_daily_models],
         partition_key="2025-07-30",
-        resources={"dbt": dbt_models.dbt_resource()},
+        resources={"dbt": dbt_models.dbt_resource(), "warehouse": warehouse_resource()},
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )

@@ -24,9 +24,12 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_dbt.core.dbt_event_iterator import DbtEventIterator
 from packaging import version
 
+from resources.warehouse import WarehouseResource
 from trust_assets import config
+from trust_assets.assets.dbt_daily_results import dbt_test_runner, per_partition_events
 from trust_assets.dbt_project import TRUST_DBT_PROJECT, dbt_executable
 from trust_assets.owners import ANALYTICS_ENGINEERING, DATA_ENGINEERING
+from trust_assets.partition_events import run_days
 from trust_assets.partitions import DAILY_PARTITIONS, dbt_vars_for_window, partition_window_dates
 
 DAILY_SELECT = "config.materialized:incremental"
@@ -97,6 +100,26 @@ class TrustDbtTranslator(DagsterDbtTranslator):
         name = dbt_resource_props["name"]
         return _MODEL_GROUPS.get(name) or _LAYER_GROUPS.get(_layer(dbt_resource_props), "models")
 
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        attached = manifest["nodes"].get(manifest["nodes"][unique_id].get("attached_node") or "", {})
+        if spec is None or attached.get("config", {}).get("materialized") != "incremental":
+            return spec
+        # A test of a daily model judges the partition window's rows: partitioned like the model, so the UI shows
+        # its result for each day (trust_assets/assets/dbt_daily_results.py reports one per day).
+        return dg.AssetCheckSpec(
+            spec.name,
+            asset=spec.asset_key,
+            description=spec.description,
+            additional_deps=spec.additional_deps,
+            blocking=spec.blocking,
+            metadata=spec.metadata,
+            automation_condition=spec.automation_condition,
+            partitions_def=DAILY_PARTITIONS,
+        )
+
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
         # The YAML description, without the SQL that dagster-dbt appends by default.
         description = (dbt_resource_props.get("description") or "").strip()
@@ -152,7 +175,9 @@ def _point_dbt_at_the_warehouse() -> None:
 
 def _dbt_build(
     context: AssetExecutionContext, dbt: DbtCliResource, dbt_vars: Mapping[str, str]
-) -> Iterator[Any]:
+) -> tuple[list[Any], Exception | None]:
+    """Every Dagster event of one ``dbt build`` and the error it ended with (raised by the caller after the
+    events, as dagster-dbt does)."""
     _point_dbt_at_the_warehouse()
     context.log.info(f"dbt build with vars {dict(dbt_vars)}")
     args = [
@@ -165,22 +190,20 @@ def _dbt_build(
     ]
     invocation = dbt.cli(args, context=context)
     if TRUST_DBT_PROJECT.target != "duckdb":
-        yield from invocation.stream()
-        return
+        return _wait_for_dbt(invocation.stream())
     # On DuckDB the metadata can only be read once dbt has exited and released the file, so dagster-dbt waits
     # for the whole event stream first; but its wait (dagster._core.utils.imap) polls without sleeping while no
     # event is queued, and that loop takes a core from DuckDB for the whole build (1.5x slower at 1M customers
     # on two cores; docs/performance.md). Waiting here on dbt's output with blocking reads leaves it nothing to
-    # wait for. Events are kept, and a dbt failure is raised after them, as dagster-dbt does.
+    # wait for.
     events, failure = _wait_for_dbt(invocation.stream())
     try:
         # Row counts and column schemas in the UI (on BigQuery each would cost a query).
-        yield from DbtEventIterator(iter(events), dbt_cli_invocation=invocation).fetch_row_counts(
-        ).fetch_column_metadata()
+        return list(
+            DbtEventIterator(iter(events), dbt_cli_invocation=invocation).fetch_row_counts().fetch_column_metadata()
+        ), failure
     finally:
         _release_duckdb_in_this_process()
-    if failure is not None:
-        raise failure
 
 
 def _wait_for_dbt(stream: Iterator[Any]) -> tuple[list[Any], Exception | None]:
@@ -222,11 +245,19 @@ def _release_duckdb_in_this_process() -> None:
     backfill_policy=dg.BackfillPolicy.single_run(),
     dagster_dbt_translator=TRANSLATOR,
 )
-def trust_dbt_daily_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def trust_dbt_daily_models(
+    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[Any]:
     """customer_360_definition, the shared feature families and the cohort features for the snapshot dates of
     the partition window."""
     start, end = partition_window_dates(context)
-    yield from _dbt_build(context, dbt, dbt_vars_for_window(start, end))
+    events, failure = _dbt_build(context, dbt, dbt_vars_for_window(start, end))
+    # Each day's row count and each day's test results on its own partition (also in multi-day runs).
+    yield from per_partition_events(
+        context, events, warehouse, MANIFEST, dbt_test_runner(dbt, MANIFEST), run_days(context)
+    )
+    if failure is not None:
+        raise failure
 
 
 @dbt_assets(
@@ -239,7 +270,10 @@ def trust_dbt_daily_models(context: AssetExecutionContext, dbt: DbtCliResource) 
 def trust_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """Staging and intermediate views over the raw sources, and the outcome labels of the reference date."""
     reference_date = config.SETTINGS.model.reference_date
-    yield from _dbt_build(context, dbt, dbt_vars_for_window(reference_date, reference_date))
+    events, failure = _dbt_build(context, dbt, dbt_vars_for_window(reference_date, reference_date))
+    yield from events
+    if failure is not None:
+        raise failure
 
 
 __all__ = ["TRANSLATOR", "TrustDbtTranslator", "dbt_resource", "trust_dbt_daily_models", "trust_dbt_models"]

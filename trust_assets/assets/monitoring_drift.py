@@ -34,6 +34,7 @@ from trust_assets.monitoring.prediction_distribution import (
 )
 from trust_assets.monitoring.report import ReportInputs, render_report
 from trust_assets.owners import ML_ENGINEERING
+from trust_assets.partition_events import add_daily_metadata
 from trust_assets.partitions import DAILY_PARTITIONS, partition_window_dates
 from trust_assets.scoring.arithmetic import score_frame
 from trust_assets.scoring.registry import ProductionModelError, production_model_row, scoring_model
@@ -231,24 +232,27 @@ def compute_feature_drift(warehouse: WarehouseResource, start: date, end: date) 
     return pl.concat(parts).sort("snapshot_date", "cohort", "feature")
 
 
-def drift_metadata(drift: pl.DataFrame) -> dict[str, Any]:
-    """Per-cohort numbers of the window's last day, named so the UI plots them over partitions."""
+def drift_metadata(drift: pl.DataFrame) -> dict[date, dict[str, Any]]:
+    """Each day's per-cohort figures (max PSI, band counts, drifted features), named so the UI plots them."""
     counts = drift_fns.band_counts(drift)
-    last = counts.filter(pl.col("snapshot_date") == counts["snapshot_date"].max())
-    meta: dict[str, Any] = {"metadata_day": str(last["snapshot_date"][0])}
-    for row in last.iter_rows(named=True):
-        cohort = row["cohort"]
-        meta[f"{cohort}_max_psi"] = float(row["max_psi"])
-        meta[f"{cohort}_max_psi_feature"] = row["max_psi_feature"]
-        meta[f"{cohort}_max_wasserstein_sd"] = float(row["max_wasserstein_sd"] or 0.0)
-        for band in drift_fns.BANDS:
-            meta[f"{cohort}_features_{band}"] = int(row[f"features_{band}"])
-        meta[f"{cohort}_features_drifted"] = int(row["features_drifted"])
-    flagged = drift.filter(
-        (pl.col("snapshot_date") == last["snapshot_date"][0]) & (pl.col("band") != drift_fns.STABLE)
-    ).select("cohort", "feature", "psi", "wasserstein_sd", "excess_wasserstein_sd", "band", "drifted")
-    meta["drifting_features"] = dg.MetadataValue.md(markdown_table(flagged) if flagged.height else "none")
-    return meta
+    out: dict[date, dict[str, Any]] = {}
+    for (day,), day_counts in counts.group_by("snapshot_date", maintain_order=True):
+        day_drift = drift.filter(pl.col("snapshot_date") == day)
+        meta: dict[str, Any] = {"dagster/row_count": day_drift.height}
+        for row in day_counts.iter_rows(named=True):
+            cohort = row["cohort"]
+            meta[f"{cohort}_max_psi"] = float(row["max_psi"])
+            meta[f"{cohort}_max_psi_feature"] = row["max_psi_feature"]
+            meta[f"{cohort}_max_wasserstein_sd"] = float(row["max_wasserstein_sd"] or 0.0)
+            for band in drift_fns.BANDS:
+                meta[f"{cohort}_features_{band}"] = int(row[f"features_{band}"])
+            meta[f"{cohort}_features_drifted"] = int(row["features_drifted"])
+        flagged = day_drift.filter(pl.col("band") != drift_fns.STABLE).select(
+            "cohort", "feature", "psi", "wasserstein_sd", "excess_wasserstein_sd", "band", "drifted"
+        )
+        meta["drifting_features"] = dg.MetadataValue.md(markdown_table(flagged) if flagged.height else "none")
+        out[day] = meta
+    return out
 
 
 @dg.asset(
@@ -274,9 +278,8 @@ def feature_drift(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     start, end = partition_window_dates(context)
     drift = compute_feature_drift(warehouse, start, end)
     warehouse.replace_partitions(DRIFT_TABLE, drift, start, end)
-    return dg.MaterializeResult(
-        metadata={"dagster/row_count": drift.height, "window": f"{start} .. {end}", **drift_metadata(drift)}
-    )
+    add_daily_metadata(context, drift_metadata(drift))
+    return dg.MaterializeResult(metadata={"window": f"{start} .. {end}"})
 
 
 # --- score_distribution -------------------------------------------------------------------------------------------
@@ -334,19 +337,22 @@ def compute_score_distribution(warehouse: WarehouseResource, start: date, end: d
     return as_frame(rows)
 
 
-def score_metadata(frame: pl.DataFrame) -> dict[str, Any]:
-    last = frame.filter(pl.col("snapshot_date") == frame["snapshot_date"].max())
-    meta: dict[str, Any] = {"metadata_day": str(last["snapshot_date"][0])}
-    for row in last.iter_rows(named=True):
-        cohort = row["cohort"]
-        for key in ("mean", "p10", "p50", "p90"):
-            meta[f"{cohort}_score_{key}"] = float(row[key])
-        for key in ("share_outside_reference", "score_psi"):
-            meta[f"{cohort}_{key}"] = float(row[key])
-    summary = last.select("cohort", "row_count", "mean", "p10", "p50", "p90", "share_outside_reference", "score_psi",
-                          "band")
-    meta["distribution"] = dg.MetadataValue.md(markdown_table(summary))
-    return meta
+def score_metadata(frame: pl.DataFrame) -> dict[date, dict[str, Any]]:
+    """Each day's per-cohort score mean, percentiles, share outside the reference and score PSI."""
+    out: dict[date, dict[str, Any]] = {}
+    for (day,), part in frame.group_by("snapshot_date", maintain_order=True):
+        meta: dict[str, Any] = {"dagster/row_count": part.height}
+        for row in part.iter_rows(named=True):
+            cohort = row["cohort"]
+            for key in ("mean", "p10", "p50", "p90"):
+                meta[f"{cohort}_score_{key}"] = float(row[key])
+            for key in ("share_outside_reference", "score_psi"):
+                meta[f"{cohort}_{key}"] = float(row[key])
+        summary = part.select("cohort", "row_count", "mean", "p10", "p50", "p90", "share_outside_reference",
+                              "score_psi", "band")
+        meta["distribution"] = dg.MetadataValue.md(markdown_table(summary))
+        out[day] = meta
+    return out
 
 
 @dg.asset(
@@ -373,9 +379,8 @@ def score_distribution(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     start, end = partition_window_dates(context)
     frame = compute_score_distribution(warehouse, start, end)
     warehouse.replace_partitions(SCORE_TABLE, frame, start, end)
-    return dg.MaterializeResult(
-        metadata={"dagster/row_count": frame.height, "window": f"{start} .. {end}", **score_metadata(frame)}
-    )
+    add_daily_metadata(context, score_metadata(frame))
+    return dg.MaterializeResult(metadata={"window": f"{start} .. {end}"})
 
 
 # --- monitoring_report --------------------------------------------------------------------------------------------
@@ -425,20 +430,17 @@ def write_report(warehouse: WarehouseResource, day: date) -> tuple[str, dict[str
 )
 def monitoring_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     start, end = partition_window_dates(context)
-    paths: list[str] = []
-    present: dict[str, bool] = {}
+    per_day: dict[date, dict[str, Any]] = {}
     for day in window_days(start, end):
         path, present = write_report(warehouse, day)
-        paths.append(path)
-    context.log.info(f"wrote {len(paths)} report(s), latest {paths[-1]}")
-    return dg.MaterializeResult(
-        metadata={
-            "report": dg.MetadataValue.path(paths[-1]),
-            "report_url": dg.MetadataValue.url(f"file://{paths[-1]}"),
-            "reports_written": len(paths),
+        per_day[day] = {
+            "report": dg.MetadataValue.path(path),
+            "report_url": dg.MetadataValue.url(f"file://{path}"),
             **{f"has_{k}": v for k, v in present.items()},
         }
-    )
+    context.log.info(f"wrote {len(per_day)} report(s), latest {per_day[end]['report'].value}")
+    add_daily_metadata(context, per_day)
+    return dg.MaterializeResult(metadata={"window": f"{start} .. {end}", "reports_written": len(per_day)})
 
 
 MONITORING_DRIFT_ASSETS: list[dg.AssetsDefinition] = [

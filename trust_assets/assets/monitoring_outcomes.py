@@ -43,6 +43,7 @@ from trust_assets.monitoring.matured_outcomes import (
     registry_metrics,
 )
 from trust_assets.owners import ML_ENGINEERING
+from trust_assets.partition_events import add_daily_metadata
 from trust_assets.partitions import DAILY_PARTITIONS, fixed_dbt_vars, partition_window_dates
 
 PERFORMANCE_TABLE = "matured_outcome_performance"
@@ -269,52 +270,82 @@ def outcome_monitoring(
     warehouse.replace_partitions(DECILE_TABLE, deciles, start, end, PARTITION_COLUMN)
     warehouse.replace_partitions(FAIRNESS_TABLE, fairness, start, end, PARTITION_COLUMN)
 
+    # Each day's own figures on its own partition of each table (trust_assets/partition_events.py).
+    days = _days(start, end)
+    for key, describe_day, frame in (
+        (PERFORMANCE_TABLE, performance_metadata, perf),
+        (DECILE_TABLE, decile_metadata, deciles),
+        (FAIRNESS_TABLE, fairness_metadata, fairness),
+    ):
+        add_daily_metadata(
+            context,
+            {
+                day: {
+                    "matured": day.isoformat() in matured_days,
+                    "outcome_window": "{} .. {}".format(*outcome_window(day, _MONTHS)),
+                    **describe_day(frame.filter(pl.col("scoring_date") == day)),
+                }
+                for day in days
+            },
+            dg.AssetKey(key),
+        )
     common: dict[str, Any] = {
         "window": f"{start} .. {end}",
         "matured_dates": len(matured_days),
         "dates_waiting_for_outcomes": ", ".join(waiting) or "none",
-        "outcome_window_of_last_date": "{} .. {}".format(*outcome_window(end, _MONTHS)),
     }
-    last = end.isoformat()
+    context.log.info(f"outcome monitoring for {start} .. {end}: matured {matured_days or 'none'}")
+    yield dg.MaterializeResult(asset_key=PERFORMANCE_TABLE, metadata=common)
+    yield dg.MaterializeResult(asset_key=DECILE_TABLE, metadata=common)
+    yield dg.MaterializeResult(asset_key=FAIRNESS_TABLE, metadata=common)
 
-    perf_meta: dict[str, Any] = {**common, "dagster/row_count": perf.height}
-    last_perf = perf.filter(pl.col("scoring_date") == end)
-    for row in last_perf.iter_rows(named=True):
+
+def performance_metadata(perf: pl.DataFrame) -> dict[str, Any]:
+    """A day's matured AUC, calibration and R^2 per cohort and model, next to the held-out figures."""
+    meta: dict[str, Any] = {"dagster/row_count": perf.height}
+    for row in perf.iter_rows(named=True):
         prefix = f"{row['cohort']}_{row['model']}"
         if row["model"] == "nrc":
-            perf_meta[f"{prefix}_r2"] = _metric(row["r2"])
-            perf_meta[f"{prefix}_r2_heldout"] = _metric(row["heldout_r2"])
+            meta[f"{prefix}_r2"] = _metric(row["r2"])
+            meta[f"{prefix}_r2_heldout"] = _metric(row["heldout_r2"])
         else:
-            perf_meta[f"{prefix}_auc"] = _metric(row["roc_auc"])
-            perf_meta[f"{prefix}_auc_heldout"] = _metric(row["heldout_roc_auc"])
-            perf_meta[f"{prefix}_ece"] = _metric(row["ece"])
-            perf_meta[f"{prefix}_calibration_slope"] = _metric(row["calibration_slope"])
-    if last_perf.height:
-        perf_meta["performance"] = dg.MetadataValue.md(
-            markdown_table(last_perf.select("cohort", "model", "n", "outcome_mean", "roc_auc", "heldout_roc_auc",
-                                            "ece", "calibration_slope", "r2", "heldout_r2"))
-        )  # fmt: skip
-    else:
-        perf_meta["performance"] = f"outcomes of {last} have not matured yet"
+            meta[f"{prefix}_auc"] = _metric(row["roc_auc"])
+            meta[f"{prefix}_auc_heldout"] = _metric(row["heldout_roc_auc"])
+            meta[f"{prefix}_ece"] = _metric(row["ece"])
+            meta[f"{prefix}_calibration_slope"] = _metric(row["calibration_slope"])
+    meta["performance"] = (
+        dg.MetadataValue.md(
+            markdown_table(perf.select("cohort", "model", "n", "outcome_mean", "roc_auc", "heldout_roc_auc", "ece",
+                                       "calibration_slope", "r2", "heldout_r2"))
+        )
+        if perf.height
+        else "outcomes have not matured yet"
+    )  # fmt: skip
+    return meta
 
-    decile_meta: dict[str, Any] = {**common, "dagster/row_count": deciles.height}
-    last_deciles = deciles.filter(pl.col("scoring_date") == end)
+
+def decile_metadata(deciles: pl.DataFrame) -> dict[str, Any]:
+    """A day's churn and recontract rates of the lowest and highest trust deciles per cohort."""
+    meta: dict[str, Any] = {"dagster/row_count": deciles.height}
     for cohort in COHORTS:
-        own = last_deciles.filter(pl.col("cohort") == cohort.value).sort("trust_decile")
+        own = deciles.filter(pl.col("cohort") == cohort.value).sort("trust_decile")
         if own.height:
-            decile_meta[f"{cohort.value}_churn_rate_lowest_decile"] = float(own["churn_rate"][0])
-            decile_meta[f"{cohort.value}_churn_rate_highest_decile"] = float(own["churn_rate"][-1])
-            decile_meta[f"{cohort.value}_recontract_rate_lowest_decile"] = float(own["recontract_rate"][0])
-            decile_meta[f"{cohort.value}_recontract_rate_highest_decile"] = float(own["recontract_rate"][-1])
-    if last_deciles.height:
-        decile_meta["deciles"] = dg.MetadataValue.md(
-            markdown_table(last_deciles.select("cohort", "trust_decile", "customers", "churn_rate",
-                                               "recontract_rate", "mean_revenue_change"))
+            meta[f"{cohort.value}_churn_rate_lowest_decile"] = float(own["churn_rate"][0])
+            meta[f"{cohort.value}_churn_rate_highest_decile"] = float(own["churn_rate"][-1])
+            meta[f"{cohort.value}_recontract_rate_lowest_decile"] = float(own["recontract_rate"][0])
+            meta[f"{cohort.value}_recontract_rate_highest_decile"] = float(own["recontract_rate"][-1])
+    if deciles.height:
+        meta["deciles"] = dg.MetadataValue.md(
+            markdown_table(deciles.select("cohort", "trust_decile", "customers", "churn_rate", "recontract_rate",
+                                          "mean_revenue_change"))
         )  # fmt: skip
+    return meta
 
-    worst = worst_disparity(fairness.filter(pl.col("scoring_date") == end))
-    fairness_meta: dict[str, Any] = {
-        **common,
+
+def fairness_metadata(fairness: pl.DataFrame) -> dict[str, Any]:
+    """A day's groups beyond the disparity threshold and the worst disparity per cohort and dimension."""
+    worst = worst_disparity(fairness)
+    meta: dict[str, Any] = {
         "dagster/row_count": fairness.height,
         "disparity_measure": DISPARITY_MEASURE,
         "disparity_threshold": SETTINGS.outcomes.disparity_threshold,
@@ -322,11 +353,8 @@ def outcome_monitoring(
         "worst_disparity": dg.MetadataValue.md(markdown_table(worst) if worst.height else "no judged groups"),
     }
     for cohort, dimension, value in worst.select("cohort", "dimension", "max_disparity").iter_rows():
-        fairness_meta[f"{cohort}_{dimension}_max_disparity"] = _metric(value)
-    context.log.info(f"outcome monitoring for {start} .. {end}: matured {matured_days or 'none'}")
-    yield dg.MaterializeResult(asset_key=PERFORMANCE_TABLE, metadata=perf_meta)
-    yield dg.MaterializeResult(asset_key=DECILE_TABLE, metadata=decile_meta)
-    yield dg.MaterializeResult(asset_key=FAIRNESS_TABLE, metadata=fairness_meta)
+        meta[f"{cohort}_{dimension}_max_disparity"] = _metric(value)
+    return meta
 
 
 OUTCOME_MONITORING_ASSETS: list[dg.AssetsDefinition] = [outcome_monitoring]

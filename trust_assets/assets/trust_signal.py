@@ -21,6 +21,7 @@ from trust_assets.assets.reference import (
 )
 from trust_assets.config import COHORT_IDENTIFIERS, COHORTS, SETTINGS, Cohort, feature_names
 from trust_assets.owners import ML_ENGINEERING
+from trust_assets.partition_events import add_daily_metadata
 from trust_assets.partitions import DAILY_PARTITIONS
 from trust_assets.scoring.arithmetic import ScoringModel, score_frame
 from trust_assets.scoring.registry import ProductionModelError, production_model_row, scoring_model
@@ -141,10 +142,12 @@ def _score_chunk(
     models: dict[Cohort, tuple[ScoringModel, pl.DataFrame]],
     start: date,
     end: date,
-) -> tuple[pl.DataFrame, dict[str, int], list[pl.DataFrame]]:
+) -> tuple[pl.DataFrame, pl.DataFrame, list[pl.DataFrame]]:
+    """The chunk's scores, its feature rows without a customer_360 row (snapshot_date, cohort, rows) and the
+    unusable-ruler reports."""
     people = _read_customer_360(warehouse, start, end)
     scored: dict[Cohort, pl.DataFrame] = {}
-    unmatched: dict[str, int] = {}
+    unmatched: list[pl.DataFrame] = []
     unusable: list[pl.DataFrame] = []
     for cohort, (model, ruler) in models.items():
         features = read_feature_rows(
@@ -157,15 +160,21 @@ def _score_chunk(
             joined = attach_identifiers(scores, people, cohort)
         except ValueError as exc:
             raise dg.Failure(description=f"Scoring {cohort.value} for {start} .. {end} failed: {exc}") from exc
-        unmatched[cohort.value] = int((~joined["has_customer_360"].fill_null(False)).sum())
+        unmatched.append(
+            joined.filter(~pl.col("has_customer_360").fill_null(False))
+            .group_by("snapshot_date")
+            .agg(pl.len().cast(pl.Int64).alias("rows"))
+            .select("snapshot_date", pl.lit(cohort.value).alias("cohort"), "rows")
+        )
         unusable.append(report)
         scored[cohort] = joined
-    return union_cohort_scores(scored), unmatched, unusable
+    return union_cohort_scores(scored), pl.concat(unmatched), unusable
 
 
 def _distribution(stats: pl.DataFrame) -> pl.DataFrame:
+    """Rows, mean, p10/p50/p90 and the missing-value share per day and cohort."""
     return (
-        stats.group_by("cohort")
+        stats.group_by("snapshot_date", "cohort")
         .agg(
             pl.len().alias("rows"),
             pl.col("trust_score").mean().alias("mean"),
@@ -182,7 +191,7 @@ def _distribution(stats: pl.DataFrame) -> pl.DataFrame:
                 ))
             ).alias("missing_share")
         )
-        .sort("cohort")
+        .sort("snapshot_date", "cohort")
     )
 
 
@@ -194,7 +203,13 @@ class PublishedWindow:
     rows: int
     stats: list[pl.DataFrame]
     unusable: list[pl.DataFrame]
-    unmatched: dict[str, int]
+    # Feature rows without a customer_360_definition row: snapshot_date, cohort, rows.
+    unmatched: pl.DataFrame
+
+    @property
+    def unmatched_total(self) -> dict[str, int]:
+        totals = self.unmatched.group_by("cohort").agg(pl.col("rows").sum())
+        return {c.value: 0 for c in COHORTS} | {c: int(n) for c, n in totals.iter_rows()}
 
 
 def publish_scores(
@@ -206,7 +221,7 @@ def publish_scores(
     rows_per_day = _check_coverage(warehouse, start, end)
 
     stats: list[pl.DataFrame] = []
-    unmatched_total: dict[str, int] = {c.value: 0 for c in COHORTS}
+    unmatched_parts: list[pl.DataFrame] = []
     unusable: list[pl.DataFrame] = []
     rows = 0
     for chunk_start, chunk_end in plan_chunks(rows_per_day, MAX_ROWS_PER_WRITE):
@@ -216,11 +231,10 @@ def publish_scores(
         warehouse.replace_partitions(SIGNAL_TABLE, frame, chunk_start, chunk_end)
         log(f"published {frame.height} rows for {chunk_start} .. {chunk_end}")
         rows += frame.height
-        stats.append(frame.select("cohort", "trust_score", "missing_features"))
+        stats.append(frame.select("snapshot_date", "cohort", "trust_score", "missing_features"))
         unusable.extend(reports)
-        for cohort, n in unmatched.items():
-            unmatched_total[cohort] += n
-    return PublishedWindow(models, rows, stats, unusable, unmatched_total)
+        unmatched_parts.append(unmatched)
+    return PublishedWindow(models, rows, stats, unusable, pl.concat(unmatched_parts))
 
 
 @dg.asset(
@@ -253,33 +267,53 @@ def customer_trust_signal(context: dg.AssetExecutionContext, warehouse: Warehous
     start = window.start.date()
     end = window.end.date() - timedelta(days=1)  # the window's end is exclusive
     published = publish_scores(warehouse, start, end, context.log.info)
-    models, rows, stats = published.models, published.rows, published.stats
-    unmatched_total, unusable = published.unmatched, published.unusable
+    models = published.models
+    unmatched_total = published.unmatched_total
 
-    dist = _distribution(pl.concat(stats))
     unusable_entries = (
-        pl.concat(unusable)
+        pl.concat(published.unusable)
         .group_by("cohort", "segment", "feature")
         .agg(pl.col("stddev").first(), pl.col("rows_affected").sum())
         .sort("cohort", "feature", "segment", nulls_last=False)
     )
     if any(unmatched_total.values()):
         context.log.warning(f"feature rows without a customer_360_definition row: {unmatched_total}")
-    metadata: dict[str, object] = {
-        "dagster/row_count": rows,
-        "window": f"{start} .. {end}",
-        "score_distribution": dg.MetadataValue.md(markdown_table(dist)),
-        "model_versions": dg.MetadataValue.json({c.value: m.model_version for c, (m, _) in models.items()}),
-        "ruler_versions": dg.MetadataValue.json({c.value: m.ruler_version for c, (m, _) in models.items()}),
-        "rows_without_customer_360": dg.MetadataValue.json(unmatched_total),
-        "unusable_ruler_entries": dg.MetadataValue.md(
-            markdown_table(unusable_entries) if unusable_entries.height else "none"
-        ),
-    }
-    for row in dist.iter_rows(named=True):  # one row per cohort
-        cohort = row["cohort"]
-        metadata[f"{cohort}_rows"] = int(row["rows"])
-        metadata[f"{cohort}_missing_share"] = float(row["missing_share"])
-        for key in ("mean", "p10", "p50", "p90"):
-            metadata[f"{cohort}_trust_{key}"] = float(row[key])
-    return dg.MaterializeResult(metadata=metadata)
+    # Each day's own figures on its own partition (also in multi-day runs); trust_assets/partition_events.py.
+    add_daily_metadata(context, daily_signal_metadata(pl.concat(published.stats), published.unmatched))
+    return dg.MaterializeResult(
+        metadata={
+            "window": f"{start} .. {end}",
+            "model_versions": dg.MetadataValue.json({c.value: m.model_version for c, (m, _) in models.items()}),
+            "ruler_versions": dg.MetadataValue.json({c.value: m.ruler_version for c, (m, _) in models.items()}),
+            "unusable_ruler_entries": dg.MetadataValue.md(
+                markdown_table(unusable_entries) if unusable_entries.height else "none"
+            ),
+        }
+    )
+
+
+def daily_signal_metadata(stats: pl.DataFrame, unmatched: pl.DataFrame) -> dict[date, dict[str, object]]:
+    """Each day's row count, rows per cohort, score quantiles and missing shares, named so the UI plots them.
+
+    ``stats``: snapshot_date, cohort, trust_score, missing_features of the published rows; ``unmatched``:
+    snapshot_date, cohort, rows of feature rows without a customer_360_definition row.
+    """
+    dist = _distribution(stats)
+    out: dict[date, dict[str, object]] = {}
+    for (day,), part in dist.group_by("snapshot_date", maintain_order=True):
+        without_360 = {c.value: 0 for c in COHORTS} | {
+            c: int(n) for c, n in unmatched.filter(pl.col("snapshot_date") == day).select("cohort", "rows").iter_rows()
+        }
+        meta: dict[str, object] = {
+            "dagster/row_count": int(part["rows"].sum()),
+            "score_distribution": dg.MetadataValue.md(markdown_table(part.drop("snapshot_date"))),
+            "rows_without_customer_360": dg.MetadataValue.json(without_360),
+        }
+        for row in part.iter_rows(named=True):  # one row per cohort
+            cohort = row["cohort"]
+            meta[f"{cohort}_rows"] = int(row["rows"])
+            meta[f"{cohort}_missing_share"] = float(row["missing_share"])
+            for key in ("mean", "p10", "p50", "p90"):
+                meta[f"{cohort}_trust_{key}"] = float(row[key])
+        out[day] = meta
+    return out

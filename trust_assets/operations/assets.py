@@ -1,6 +1,8 @@
 """``customer_trust_signal_shadow``: the challenger's scores beside the champion's, never published."""
 
 # No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
+from datetime import date
+
 import dagster as dg
 import polars as pl
 
@@ -8,6 +10,7 @@ from resources.warehouse import WarehouseResource
 from trust_assets.assets.reference import column_schema, markdown_table
 from trust_assets.operations.shadow import SHADOW_TABLE, SIGNAL_TABLE, run_shadow
 from trust_assets.owners import ML_ENGINEERING
+from trust_assets.partition_events import add_daily_metadata, run_days
 from trust_assets.partitions import DAILY_PARTITIONS, partition_window_dates
 from trust_assets.scoring.union import TRUST_SIGNAL_COLUMN_DESCRIPTIONS, TRUST_SIGNAL_SCHEMA
 
@@ -37,23 +40,28 @@ def customer_trust_signal_shadow(
 ) -> dg.MaterializeResult:
     start, end = partition_window_dates(context)
     comparison = run_shadow(warehouse, start, end)
-    metadata: dict[str, object] = {
-        "window": f"{start} .. {end}",
-        "dagster/row_count": int(comparison["customers"].sum()) if comparison.height else 0,
-        "challengers": dg.MetadataValue.json(
-            dict(comparison.select("cohort", "challenger_version").unique().iter_rows()) if comparison.height else {}
-        ),
-        "comparison": dg.MetadataValue.md(markdown_table(comparison) if comparison.height else "no challenger"),
-    }
-    per_cohort = comparison.group_by("cohort").agg(
-        pl.col("spearman").mean(), pl.col("mean_shift").mean(), pl.col("score_psi").mean(),
-        pl.col("decile_moved_share").mean(),
-    )
-    for row in per_cohort.iter_rows(named=True):
-        for key in ("spearman", "mean_shift", "score_psi", "decile_moved_share"):
-            metadata[f"{row['cohort']}_{key}"] = float(row[key])
+    add_daily_metadata(context, shadow_metadata(comparison, run_days(context)))
     context.log.info(f"shadow {start} .. {end}: {comparison.height} cohort-days compared")
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(metadata={"window": f"{start} .. {end}"})
+
+
+def shadow_metadata(comparison: pl.DataFrame, days: list[date]) -> dict[date, dict[str, object]]:
+    """Each day's challenger-versus-champion figures per cohort (zero rows on a day without a challenger)."""
+    out: dict[date, dict[str, object]] = {}
+    for day in days:
+        part = comparison.filter(pl.col("snapshot_date") == day)
+        meta: dict[str, object] = {
+            "dagster/row_count": int(part["customers"].sum()) if part.height else 0,
+            "challengers": dg.MetadataValue.json(
+                dict(part.select("cohort", "challenger_version").iter_rows()) if part.height else {}
+            ),
+            "comparison": dg.MetadataValue.md(markdown_table(part) if part.height else "no challenger"),
+        }
+        for row in part.iter_rows(named=True):
+            for key in ("spearman", "mean_shift", "score_psi", "decile_moved_share"):
+                meta[f"{row['cohort']}_{key}"] = float(row[key])
+        out[day] = meta
+    return out
 
 
 OPERATIONS_ASSETS: list[dg.AssetsDefinition] = [customer_trust_signal_shadow]
