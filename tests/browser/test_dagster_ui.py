@@ -127,8 +127,8 @@ def test_materialize_one_partition_of_the_trust_signal(
     # Accessible names start with the icon's label ("materialization Materialize…"): no ^ anchors.
     page.get_by_role("button", name=re.compile(r"\bMaterialize\b")).first.click()
 
-    # A fresh instance has no record of the upstream materialisations (the warehouse was built through
-    # another instance), so the UI first asks whether to go ahead; the data is there, so confirm.
+    # The UI may first ask whether to go ahead (it asks when it has no record of an upstream partition);
+    # the data is there, so confirm.
     dialog = page.get_by_role("dialog").filter(has_text="Launch runs to materialize")
     confirm = page.get_by_role("button", name="Confirm")
     expect(dialog.or_(confirm).first).to_be_visible()

@@ -91,7 +91,9 @@ query Checks($path: [String!]!) {
 
 JOB_RUNS_QUERY = """
 query JobRuns($job: String!) {
-  pipelineOrError(params: {pipelineName: $job, repositoryName: "__repository__", repositoryLocationName: "trust_index"}) {
+  pipelineOrError(
+    params: {pipelineName: $job, repositoryName: "__repository__", repositoryLocationName: "trust_index"}
+  ) {
     __typename
     ... on Pipeline { runs { runId status tags { key value } } }
     ... on PythonError { message }
@@ -174,13 +176,7 @@ def test_the_pipelines_runs_are_listed_under_their_jobs(
         data = dagster_ui.graphql(JOB_RUNS_QUERY, {"job": job})["pipelineOrError"]
         assert data["__typename"] == "Pipeline", data
         assert data["runs"], f"{job} lists no runs"
-    runs = dagster_ui.graphql(JOB_RUNS_QUERY, {"job": "daily_trust_job"})["pipelineOrError"]["runs"]
-    ranged = [
-        r for r in runs
-        if {t["key"]: t["value"] for t in r["tags"]}.get("dagster/asset_partition_range_start") == first.isoformat()
-        and {t["key"]: t["value"] for t in r["tags"]}.get("dagster/asset_partition_range_end") == last.isoformat()
-    ]  # fmt: skip
-    assert [r["status"] for r in ranged] == ["SUCCESS"], runs
+    _ranged_run(dagster_ui, first, last)
 
 
 # -- the pages a user reads --------------------------------------------------------------------------------------
@@ -191,22 +187,36 @@ def test_partition_view_shows_each_days_row_count_and_check_statuses(
 ) -> None:
     days = pipeline_warehouse.scoring_dates
     counts = _warehouse_rows_per_day(pipeline_warehouse, days)[f"analytics.{SIGNAL}"]
-    check_names = sorted(c["name"] for c in _checks(dagster_ui, (SIGNAL,)))
+    checks = _checks(dagster_ui, (SIGNAL,))
+    assert len(checks) >= 4, checks
     for day in (days[0], days[3], days[-1]):
-        page.goto(f"{dagster_ui.base_url}/assets/{SIGNAL}?view=partitions&partition={day.isoformat()}")
-        detail = page.get_by_text(re.compile(rf"^{day.isoformat()}$")).first
-        expect(detail).to_be_visible()
-        row_count = page.get_by_text(f"{counts[day]:,}", exact=True).or_(page.get_by_text(str(counts[day]), exact=True))
-        expect(row_count.first).to_be_visible()
-        for name in check_names:
-            expect(page.get_by_text(name, exact=True).first).to_be_visible()
-        save_screenshot(page, f"partition-{day.isoformat()}")
-        body = page.locator("body").inner_text()
-        assert "Skipped" not in body.split("Checks", 1)[-1][:2000], f"a check shows Skipped on {day}"
+        key = day.isoformat()
+        # Catalog > customer_trust_signal > Partitions, the day selected: its materialisation's metadata.
+        page.goto(f"{dagster_ui.base_url}/assets/{SIGNAL}?view=partitions&partition={key}")
+        expect(page.locator(f":text-is('{key}'):visible").first).to_be_visible()
+        row = page.locator("tr", has=page.locator(":text-is('dagster/row_count')"))
+        expect(row).to_have_count(1)
+        expect(row.locator("td").nth(1)).to_have_text(re.compile(rf"^\s*{counts[day]}\s*$"))
+        save_screenshot(page, f"partition-{key}")
 
+        # Checks > <check> > Partitions, the day selected: that day's own result.
+        for check in checks:
+            expected = _ui_words(_statuses_by_day(check["partitionStatuses"], [key]).get(key))
+            page.goto(f"{dagster_ui.base_url}/assets/{SIGNAL}?view=checks&checkDetail={check['name']}")
+            page.locator("button[role=tab]", has_text="Partitions").click()
+            page.get_by_placeholder("Filter by partition").fill(key)
+            page.locator(f":text-is('{key}'):visible").last.click()
+            shown = page.locator(", ".join(f":text-is('{word}'):visible" for word in expected))
+            expect(shown.first).to_be_visible()
+            expect(page.get_by_text(re.compile(rf"for {key}")).first).to_be_visible()
+            for wrong in {"Passed", "Failed", "Warning", "Skipped"} - expected:
+                expect(page.locator(f":text-is('{wrong}'):visible")).to_have_count(0)
+        save_screenshot(page, f"check-partition-{key}")
+
+    # Jobs > daily_trust_job > Runs lists the run that scored the days together.
+    run_id = _ranged_run(dagster_ui, days[0], days[-1])
     page.goto(f"{dagster_ui.base_url}/locations/trust_index/jobs/daily_trust_job/runs")
-    runs = dagster_ui.graphql(JOB_RUNS_QUERY, {"job": "daily_trust_job"})["pipelineOrError"]["runs"]
-    expect(page.get_by_text(runs[0]["runId"][:8]).first).to_be_visible()
+    expect(page.get_by_role("link", name=run_id[:8]).first).to_be_visible()
     save_screenshot(page, "daily-trust-job-runs")
 
 
@@ -267,3 +277,22 @@ def _statuses_by_day(statuses: dict[str, Any] | None, days: list[str]) -> dict[s
             if r["startKey"] <= day <= r["endKey"]:
                 out[day] = r["status"]
     return out
+
+
+def _ranged_run(server: DagsterWebserver, first: date, last: date) -> str:
+    """The one successful daily_trust_job run listed under the job that covered first .. last."""
+    runs = server.graphql(JOB_RUNS_QUERY, {"job": "daily_trust_job"})["pipelineOrError"]["runs"]
+    ranged = []
+    for run in runs:
+        tags = {t["key"]: t["value"] for t in run["tags"]}
+        if (tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")) == (
+            first.isoformat(), last.isoformat()
+        ):
+            ranged.append(run)
+    assert [r["status"] for r in ranged] == ["SUCCESS"], runs
+    return ranged[0]["runId"]
+
+
+def _ui_words(status: str | None) -> set[str]:
+    """What the check's partition panel may show for a GraphQL partition status (a failed WARN check warns)."""
+    return {"SUCCEEDED": {"Passed"}, "FAILED": {"Failed", "Warning"}}.get(status or "", {"Skipped"})
