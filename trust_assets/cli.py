@@ -34,23 +34,45 @@ def _generate(customers: int, seed: int, end: date) -> None:
     print(report)
 
 
-def _run(end: date, days: int) -> None:
+def _run(end: date, days: int, command: str, generate: tuple[int, int] | None = None) -> int:
+    """Materialise the whole graph (after generating the telco when ``generate`` = (customers, seed) is given),
+    showing a progress bar per stage; the Dagster and dbt output goes to a log file. Returns the exit code."""
     from resources import warehouse_resource
-    from trust_assets.main_pipeline import run_main
+    from trust_assets.console import StageProgress, log_file_for, output_to_log
+    from trust_assets.main_pipeline import MainRunFailed, main_steps, plan_main_run, run_main
     from trust_assets.summary import render_summary
 
     _ensure_dagster_home()
+    plan = plan_main_run(end, days)
+    stages: dict[str, int] = {"generation": 1} if generate else {}
+    for step in main_steps(plan):
+        stages[step.stage] = stages.get(step.stage, 0) + 1
+    log_path = log_file_for(command, duckdb_path().parent / "logs")
+    print(f"Warehouse {duckdb_path()}; the full log of this command goes to {log_path}")
     started = time.perf_counter()
-    plan = run_main(end, scoring_days=days)
+    with output_to_log(log_path) as terminal:
+        progress = StageProgress(terminal, list(stages.items()))
+        try:
+            if generate:
+                progress.start("generation")
+                _generate(*generate, end)
+                progress.advance()
+            run_main(end, scoring_days=days, progress=progress)
+        except MainRunFailed as failed:
+            progress.say(f"error: {failed}\nFull log: {log_path}")
+            return 1
+        finally:
+            progress.close()
     print(f"\nThe whole graph materialised in {time.perf_counter() - started:.0f} s.\n")
     print(render_summary(warehouse_resource(), plan.scoring_start, plan.scoring_end))
     print(
         "Open the Dagster UI with `make ui` (or `bash scripts/dev.sh ui`) and browse to http://127.0.0.1:3000:\n"
-        "  Assets > Global asset lineage   the lineage from raw sources to customer_trust_signal\n"
-        "  Assets > customer_trust_signal  partitions, row counts and score quantiles over time\n"
-        "  Runs                            the runs this command just made\n"
-        f"Warehouse: {duckdb_path()}"
+        "  Lineage                                       the graph from raw sources to customer_trust_signal\n"
+        "  Catalog > customer_trust_signal > Partitions  each day's rows, score quantiles and check results\n"
+        "  Jobs > daily_trust_job > Runs                 the runs this command just made\n"
+        f"Full log: {log_path}"
     )
+    return 0
 
 
 def _date(value: str) -> date:
@@ -101,15 +123,14 @@ def main(argv: list[str] | None = None) -> int:
         return run_models(args)
     end = getattr(args, "end_date", None) or default_end_date()
     if args.command == "demo":
-        if args.regenerate or not duckdb_path().exists():
-            _generate(args.customers, args.seed, end)
-        else:
+        generate = args.regenerate or not duckdb_path().exists()
+        if not generate:
             print(f"Using the existing warehouse {duckdb_path()} (pass --regenerate to rebuild it).")
-        _run(end, args.days)
-    elif args.command == "generate":
+        return _run(end, args.days, "demo", (args.customers, args.seed) if generate else None)
+    if args.command == "generate":
         _generate(args.customers, args.seed, end)
     elif args.command == "run":
-        _run(end, args.days)
+        return _run(end, args.days, "run")
     elif args.command == "summary":
         from resources import warehouse_resource
         from trust_assets.summary import render_summary
