@@ -13,6 +13,7 @@ from __future__ import annotations
 import dagster as dg
 
 from resources import Target, current_target
+from trust_assets.assets.raw_sources import RAW_SOURCE_SPECS
 from trust_assets.config import SETTINGS
 from trust_assets.operations.jobs import OPERATIONS_JOBS, OPERATIONS_SCHEDULES
 
@@ -25,7 +26,12 @@ DAILY_SELECTION = (
     | dg.AssetSelection.assets(*MONITORING_DAILY_ASSETS)
     | dg.AssetSelection.assets(SETTINGS.operations.shadow_table)
 )
-FOUNDATION_SELECTION = dg.AssetSelection.groups("staging") | dg.AssetSelection.assets("outcome_labels")
+# The dbt source tests (checks on raw/<table>) run with the staging views they guard.
+FOUNDATION_SELECTION = (
+    dg.AssetSelection.groups("staging")
+    | dg.AssetSelection.assets("outcome_labels")
+    | dg.AssetSelection.checks_for_assets(*(spec.key for spec in RAW_SOURCE_SPECS))
+)
 RULER_AND_MODELS_SELECTION = dg.AssetSelection.assets(
     "hierarchical_reference_stats", "trust_model_weights", "model_registry", "reference_feature_bins"
 )

@@ -138,7 +138,10 @@ class TrustDbtTranslator(DagsterDbtTranslator):
         return {**super().get_tags(dbt_resource_props), "layer": layer or "marts"}
 
 
-TRANSLATOR = TrustDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+TRANSLATOR = TrustDbtTranslator(
+    # dbt source tests become checks on the raw tables (raw/<table>), run by the foundation job.
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=True)
+)
 
 
 class TrustDbtCliResource(DbtCliResource):
