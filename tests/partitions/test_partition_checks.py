@@ -41,6 +41,7 @@ def _statuses(instance: dg.DagsterInstance, key: dg.AssetCheckKey) -> dict[str, 
 
 def test_a_blocking_failure_on_one_day_shows_on_that_day_only(broken_copy: tuple[Path, list[date]]) -> None:
     from resources.warehouse import DuckDBWarehouse
+    from trust_assets.assets.dbt_models import dbt_resource
     from trust_assets.definitions import defs
 
     path, days = broken_copy
@@ -48,7 +49,7 @@ def test_a_blocking_failure_on_one_day_shows_on_that_day_only(broken_copy: tuple
     result = dg.materialize(
         [*(defs.assets or []), *(defs.asset_checks or [])],
         selection=dg.AssetSelection.checks_for_assets(SIGNAL),
-        resources={"warehouse": DuckDBWarehouse(path=str(path))},
+        resources={"warehouse": DuckDBWarehouse(path=str(path)), "dbt": dbt_resource()},
         instance=instance,
         tags={
             ASSET_PARTITION_RANGE_START_TAG: days[0].isoformat(),
