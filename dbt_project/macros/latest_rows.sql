@@ -1,14 +1,19 @@
 {#
   The rows of a source relation, one per grain key: the most recently loaded one. Sources may deliver a row
   more than once (re-sent files, corrections); the latest load wins.
+
+  `columns` lists the source columns the model reads, and only those are selected. The contract allows extra
+  columns, and `select *` next to a name defined here would let an extra column of the same name shadow it: a
+  raw column called `load_rank` once made `where load_rank = 1` filter on the raw value and empty the view.
 #}
-{% macro latest_rows(relation, grain) -%}
-    select *
+{% macro latest_rows(relation, grain, columns) -%}
+    select
+        {{ columns | join(',\n        ') }}
     from (
         select
-            src.*,
+            {{ columns | join(',\n            ') }},
             row_number() over (partition by {{ grain | join(', ') }} order by loaded_at desc) as load_rank
-        from {{ relation }} as src
+        from {{ relation }}
     ) as ranked
     where load_rank = 1
 {%- endmacro %}
