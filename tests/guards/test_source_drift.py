@@ -5,7 +5,9 @@ dbt models and trust signal on it (the gate is left out: these inputs are meant 
 fingerprints of every daily table with the untouched session warehouse:
 
 - extra columns: every raw table gains a column named after every name the compiled models define (column
-  aliases, CTE, subquery and table aliases), collected with sqlglot rather than listed by hand.
+  aliases, CTE, subquery and table aliases), collected with sqlglot rather than listed by hand;
+- drifted keys: the referential keys arrive with spaces, in lower case and with international prefixes, as
+  docs/source_contract.md allows, and staging restores their canonical form.
 """
 
 from __future__ import annotations
@@ -108,6 +110,60 @@ def test_extra_raw_columns_named_like_the_models_names_change_nothing(
         added[table.name] = names - _raw_columns(copy, table.name)
     _execute(copy, [add_columns_sql(table, extra) for table, extra in added.items()])
     assert "load_rank" in _raw_columns(copy, "mobile_usage_weekly")
+
+    _rebuild_day(materialize_on, copy)
+    assert fingerprints(copy, tables=TABLES) == published
+
+
+# --- referential keys with whitespace, case and prefix drift --------------------------------------------------
+
+# Each statement drifts one key of one table on part of its rows; every form is one docs/source_contract.md
+# maps back to the canonical key. The windows reach into the features' trailing windows of DAY.
+KEY_DRIFT: tuple[str, ...] = (
+    # The reported case: a `+` on half of the latest usage week's lines, and a trailing space on recent bills.
+    "update raw.mobile_usage_weekly set msisdn = '+' || msisdn "
+    "where week_ending = (select max(week_ending) from raw.mobile_usage_weekly) and hash(msisdn) % 2 = 0",
+    "update raw.bills set customer_id = customer_id || ' ' where bill_date > DATE '2026-01-28'",
+    # The international call prefix and padding on the master table of mobile lines.
+    "update raw.mobile_subscriptions set msisdn = ' 00' || msisdn where hash(msisdn) % 3 = 0",
+    "update raw.bills set bill_id = lower(bill_id) where hash(bill_id) % 2 = 0",
+    "update raw.payments set bill_id = ' ' || bill_id, customer_id = lower(customer_id) "
+    "where hash(payment_id) % 2 = 0",
+    "update raw.care_contacts set customer_id = lower(customer_id) || '  ' where hash(contact_id) % 2 = 0",
+    "update raw.fault_tickets set customer_id = ' ' || customer_id where hash(ticket_id) % 2 = 0",
+    "update raw.contract_events set customer_id = lower(customer_id) where hash(event_id) % 2 = 0",
+    "update raw.fixed_subscriptions set icoms_account_uid = lower(icoms_account_uid), customer_id = customer_id || ' ' "
+    "where hash(icoms_account_uid) % 2 = 0",
+    "update raw.tv_viewing_weekly set icoms_account_uid = icoms_account_uid || ' ' "
+    "where hash(icoms_account_uid) % 2 = 1",
+    "update raw.broadband_usage_weekly set icoms_account_uid = lower(icoms_account_uid) "
+    "where week_ending > DATE '2026-01-31'",
+    "update raw.customers set customer_id = ' ' || lower(customer_id) where hash(customer_id) % 4 = 0",
+    # A stale re-delivery under a drifted key must still lose to the latest load of the same customer: staging
+    # ranks the loads on the canonical key. Were it kept, these customers would move to another region.
+    "insert into raw.customers (customer_id, signup_date, region, network_area, birth_year, customer_type, loaded_at) "
+    "select lower(trim(customer_id)) || ' ', signup_date, 'capital', 'capital-001', birth_year, customer_type, "
+    "loaded_at - interval 30 day from raw.customers where hash(trim(customer_id)) % 5 = 0",
+)
+
+
+def _drifted_rows(path: Path) -> int:
+    """Rows of the copy whose key differs from its canonical form (a sanity check that the drift landed)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        (usage,) = con.execute("select count(*) from raw.mobile_usage_weekly where msisdn like '+%'").fetchone()
+        (bills,) = con.execute("select count(*) from raw.bills where customer_id like '% '").fetchone()
+    finally:
+        con.close()
+    return min(usage, bills)
+
+
+def test_drifted_referential_keys_publish_what_clean_keys_publish(
+    pipeline_warehouse, materialize_on, published: dict[str, str], tmp_path: Path
+) -> None:
+    copy = pipeline_warehouse.copy_to(tmp_path / "warehouse")
+    _execute(copy, KEY_DRIFT)
+    assert _drifted_rows(copy) > 100
 
     _rebuild_day(materialize_on, copy)
     assert fingerprints(copy, tables=TABLES) == published
