@@ -36,8 +36,8 @@ writing a key slightly differently does not lose the join (the customer's usage,
 silently drop out of the features):
 - `customer_id`, `icoms_account_uid`, `bill_id`: leading and trailing spaces removed, upper case
   (` c0000001` is `C0000001`).
-- `msisdn`: leading and trailing spaces removed, then a leading `+` or `00` (the international call prefix)
-  removed: `+447700000001`, `00447700000001` and `447700000001` are one line. This is unambiguous because a
+- `msisdn`: leading and trailing spaces removed, then a leading `+` (or several) or `00` (the international call
+  prefix) removed: `+447700000001`, `00447700000001` and `447700000001` are one line. This is unambiguous because a
   number in international format never starts with 0. A number in national format (`07700000001`) is left as
   it is: completing it needs the country, so it matches no line (an orphan key, not a guess).
 - Other differences (spaces or punctuation inside a key, another prefix) are not repaired.

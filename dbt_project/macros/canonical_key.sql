@@ -9,8 +9,9 @@
     {%- set text = 'trim(cast(' ~ column ~ ' as ' ~ trust_index.type_string() ~ '))' -%}
     {%- if column == 'msisdn' -%}
         {#- International format without a prefix: E.164 numbers never start with 0, so a leading `00` can only
-            be the international call prefix. -#}
-        regexp_replace({{ text }}, '^([+]|00)', '')
+            be the international call prefix. A run of leading `+` goes too: a referential check that
+            forgives `++44...` (as ltrim(x, '+') does) must not let through a key that joins nothing here. -#}
+        regexp_replace({{ text }}, '^([+]+|00)', '')
     {%- elif column in ('customer_id', 'icoms_account_uid', 'bill_id') -%}
         upper({{ text }})
     {%- else -%}
