@@ -296,9 +296,11 @@ def _one_live_line_per_customer(warehouse: WarehouseResource, catalogue: Catalog
         return []
     if not (catalogue.is_date("start_date") and catalogue.is_date("end_date")):
         return []
+    # The columns by name, not s.*: an extra raw column named load_rank would otherwise be the one filtered on.
     latest = (
-        "select * from (select s.*, row_number() over (partition by msisdn order by loaded_at desc) as load_rank "
-        "from {raw}.mobile_subscriptions as s) as ranked where load_rank = 1"
+        "select customer_id, msisdn, start_date, end_date from (select customer_id, msisdn, start_date, end_date, "
+        "row_number() over (partition by msisdn order by loaded_at desc) as load_rank "
+        "from {raw}.mobile_subscriptions) as ranked where load_rank = 1"
     )
     found = warehouse.read(
         f"select customer_id, count(*) as live_lines, min(msisdn) as first_msisdn, max(msisdn) as last_msisdn "

@@ -26,9 +26,23 @@ the daily run at the staging layer with a message that names it (see docs/runboo
 Rules that hold for every table:
 - `loaded_at` is the time the row landed in the warehouse (UTC). Source freshness is checked on it.
 - Dates are calendar dates in the operator's time zone; timestamps are UTC.
-- Rows may arrive more than once: staging keeps the latest `loaded_at` per grain.
+- Rows may arrive more than once: staging keeps the latest `loaded_at` per grain (grain keys in their canonical
+  form, below).
 - History must reach back to 2025-02-01 minus the longest feature window (180 days), i.e. 2024-08-01, for the
   reference period to be computed; outcomes need data to 2026-01-31.
+
+Referential keys are matched across tables in a canonical form that staging restores, so that a system
+writing a key slightly differently does not lose the join (the customer's usage, bills or contacts would
+silently drop out of the features):
+- `customer_id`, `icoms_account_uid`, `bill_id`: leading and trailing spaces removed, upper case
+  (` c0000001` is `C0000001`).
+- `msisdn`: leading and trailing spaces removed, then a leading `+` (or several) or `00` (the international call
+  prefix) removed: `+447700000001`, `00447700000001` and `447700000001` are one line. This is unambiguous because a
+  number in international format never starts with 0. A number in national format (`07700000001`) is left as
+  it is: completing it needs the country, so it matches no line (an orphan key, not a guess).
+- Other differences (spaces or punctuation inside a key, another prefix) are not repaired.
+
+The staged tables carry the canonical keys; other ids (`payment_id`, `contact_id`, ...) are taken as delivered.
 
 This page is generated from `synthetic_telco/raw_schema.py` by `python -m synthetic_telco.contract_doc`.
 """

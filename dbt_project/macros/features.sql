@@ -53,7 +53,20 @@ usage_weeks as (
     select
         population.snapshot_date,
         population.customer_id,
-        u.*,
+        -- The usage columns by name: a `*` here would sit next to the population's names and in_last_4_weeks.
+        u.week_ending,
+        u.usage_volume,
+        u.data_gb,
+        u.voice_minutes,
+        u.calls_attempted,
+        u.dropped_calls,
+        u.viewing_hours,
+        u.active_days,
+        u.buffering_events,
+        u.download_gb,
+        u.upload_gb,
+        u.avg_delivered_mbps,
+        u.provisioned_mbps,
         case
             when {{ trust_index.in_trailing_days('u.week_ending', 'population.snapshot_date', 28) }} then 1
             else 0

@@ -1,6 +1,10 @@
 -- One row per bill, latest load.
 with source as (
-    {{ trust_index.latest_rows(source('raw', 'bills'), ['bill_id']) }}
+    {{ trust_index.latest_rows(
+        source('raw', 'bills'),
+        grain=['bill_id'],
+        columns=['bill_id', 'customer_id', 'product', 'bill_date', 'due_date', 'amount', 'loaded_at'],
+    ) }}
 )
 
 select

@@ -1,6 +1,10 @@
 -- One row per broadband account and usage week, latest load.
 with source as (
-    {{ trust_index.latest_rows(source('raw', 'broadband_usage_weekly'), ['icoms_account_uid', 'week_ending']) }}
+    {{ trust_index.latest_rows(
+        source('raw', 'broadband_usage_weekly'),
+        grain=['icoms_account_uid', 'week_ending'],
+        columns=['icoms_account_uid', 'week_ending', 'download_gb', 'upload_gb', 'avg_delivered_mbps', 'provisioned_mbps', 'loaded_at'],
+    ) }}
 )
 
 select

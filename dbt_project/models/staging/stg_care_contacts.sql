@@ -1,6 +1,10 @@
 -- One row per care contact, latest load; contact_date is the UTC calendar date of the contact.
 with source as (
-    {{ trust_index.latest_rows(source('raw', 'care_contacts'), ['contact_id']) }}
+    {{ trust_index.latest_rows(
+        source('raw', 'care_contacts'),
+        grain=['contact_id'],
+        columns=['contact_id', 'customer_id', 'product', 'contact_ts', 'channel', 'reason', 'is_complaint', 'loaded_at'],
+    ) }}
 )
 
 select

@@ -1,6 +1,10 @@
 -- One row per contract event (termination, recontract, price_change), latest load.
 with source as (
-    {{ trust_index.latest_rows(source('raw', 'contract_events'), ['event_id']) }}
+    {{ trust_index.latest_rows(
+        source('raw', 'contract_events'),
+        grain=['event_id'],
+        columns=['event_id', 'customer_id', 'product', 'event_type', 'event_date', 'new_contract_end_date', 'new_monthly_fee', 'loaded_at'],
+    ) }}
 )
 
 select

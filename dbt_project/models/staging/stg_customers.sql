@@ -1,6 +1,10 @@
 -- One row per customer (latest load), with normalised enumerations.
 with source as (
-    {{ trust_index.latest_rows(source('raw', 'customers'), ['customer_id']) }}
+    {{ trust_index.latest_rows(
+        source('raw', 'customers'),
+        grain=['customer_id'],
+        columns=['customer_id', 'signup_date', 'region', 'network_area', 'birth_year', 'customer_type', 'loaded_at'],
+    ) }}
 )
 
 select

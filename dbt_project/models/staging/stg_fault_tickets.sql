@@ -1,6 +1,10 @@
 -- One row per fault ticket, latest load; opened_date is the UTC calendar date the ticket was opened.
 with source as (
-    {{ trust_index.latest_rows(source('raw', 'fault_tickets'), ['ticket_id']) }}
+    {{ trust_index.latest_rows(
+        source('raw', 'fault_tickets'),
+        grain=['ticket_id'],
+        columns=['ticket_id', 'customer_id', 'product', 'opened_ts', 'resolved_ts', 'fault_type', 'loaded_at'],
+    ) }}
 )
 
 select

@@ -1,6 +1,10 @@
 -- One row per ICOMS account and fixed product (tv, broadband), latest load.
 with source as (
-    {{ trust_index.latest_rows(source('raw', 'fixed_subscriptions'), ['icoms_account_uid', 'product']) }}
+    {{ trust_index.latest_rows(
+        source('raw', 'fixed_subscriptions'),
+        grain=['icoms_account_uid', 'product'],
+        columns=['icoms_account_uid', 'customer_id', 'product', 'package', 'provisioned_mbps', 'monthly_fee', 'start_date', 'contract_end_date', 'end_date', 'loaded_at'],
+    ) }}
 )
 
 select

@@ -1,7 +1,11 @@
 -- One row per mobile line (MSISDN), latest load. Fee and contract end are the values at activation;
 -- later changes arrive as contract events (see int_product_holdings).
 with source as (
-    {{ trust_index.latest_rows(source('raw', 'mobile_subscriptions'), ['msisdn']) }}
+    {{ trust_index.latest_rows(
+        source('raw', 'mobile_subscriptions'),
+        grain=['msisdn'],
+        columns=['msisdn', 'customer_id', 'plan_type', 'monthly_fee', 'start_date', 'contract_end_date', 'end_date', 'loaded_at'],
+    ) }}
 )
 
 select

@@ -1,6 +1,10 @@
 -- One row per mobile line and usage week, latest load.
 with source as (
-    {{ trust_index.latest_rows(source('raw', 'mobile_usage_weekly'), ['msisdn', 'week_ending']) }}
+    {{ trust_index.latest_rows(
+        source('raw', 'mobile_usage_weekly'),
+        grain=['msisdn', 'week_ending'],
+        columns=['msisdn', 'week_ending', 'data_mb', 'voice_minutes', 'calls', 'dropped_calls', 'loaded_at'],
+    ) }}
 )
 
 select

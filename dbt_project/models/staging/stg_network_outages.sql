@@ -1,7 +1,11 @@
 -- One row per network outage, latest load; started_date is the UTC calendar date the outage started.
 -- network_area is NULL for an outage of the whole region.
 with source as (
-    {{ trust_index.latest_rows(source('raw', 'network_outages'), ['outage_id']) }}
+    {{ trust_index.latest_rows(
+        source('raw', 'network_outages'),
+        grain=['outage_id'],
+        columns=['outage_id', 'region', 'network_area', 'product', 'start_ts', 'duration_minutes', 'loaded_at'],
+    ) }}
 )
 
 select

@@ -1,6 +1,10 @@
 -- One row per payment, latest load.
 with source as (
-    {{ trust_index.latest_rows(source('raw', 'payments'), ['payment_id']) }}
+    {{ trust_index.latest_rows(
+        source('raw', 'payments'),
+        grain=['payment_id'],
+        columns=['payment_id', 'bill_id', 'customer_id', 'paid_date', 'amount', 'loaded_at'],
+    ) }}
 )
 
 select

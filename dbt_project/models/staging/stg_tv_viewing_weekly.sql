@@ -1,6 +1,10 @@
 -- One row per TV account and viewing week, latest load.
 with source as (
-    {{ trust_index.latest_rows(source('raw', 'tv_viewing_weekly'), ['icoms_account_uid', 'week_ending']) }}
+    {{ trust_index.latest_rows(
+        source('raw', 'tv_viewing_weekly'),
+        grain=['icoms_account_uid', 'week_ending'],
+        columns=['icoms_account_uid', 'week_ending', 'viewing_minutes', 'active_days', 'buffering_events', 'loaded_at'],
+    ) }}
 )
 
 select

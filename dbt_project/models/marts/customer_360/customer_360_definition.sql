@@ -10,7 +10,19 @@ with snapshot_dates as (
 holdings_on_date as (
     select
         d.snapshot_date,
-        h.*,
+        -- The holdings' columns by name: a `*` here would sit next to holding_rank.
+        h.subscription_id,
+        h.customer_id,
+        h.product,
+        h.account_id,
+        h.package,
+        h.provisioned_mbps,
+        h.start_date,
+        h.end_date,
+        h.valid_from,
+        h.valid_to,
+        h.contract_end_date,
+        h.monthly_fee,
         -- A customer holds at most one live subscription per product; the rank only guards against
         -- overlapping source rows (the most recent activation wins).
         row_number() over (
