@@ -328,7 +328,8 @@ def orphan_violations(
     ).filter(pl.col("orphan_share") > s.max_orphan_share).sort("load_day")
     if not bad.height:
         return []
-    worst = bad.sort("orphan_share", descending=True).row(0, named=True)
+    latest = bad.row(-1, named=True)
+    orphans, rows = int(bad["orphans"].sum()), int(bad["rows"].sum())
     shown = examples if examples is not None and examples.height else bad
     sample = ", ".join(repr(v) for v in (examples[reference.column].to_list() if examples is not None
                                           and examples.height else [])[:3])
@@ -337,10 +338,11 @@ def orphan_violations(
             f"raw.{reference.table}", reference.column,
             f"matches raw.{reference.master}.{reference.master_column} (orphans at most "
             f"{s.max_orphan_share:.0%} per load)",
-            int(bad["orphans"].sum()), shown.head(EXAMPLE_ROWS),
-            detail=f"{worst['orphan_share']:.1%} of the {worst['rows']} rows loaded on {worst['load_day']} have a "
+            orphans, shown.head(EXAMPLE_ROWS),
+            detail=f"{orphans} of {rows} rows ({orphans / rows:.1%}) in {bad.height} load(s) have a "
             f"{reference.column} not in raw.{reference.master}" + (f", e.g. {sample}" if sample else "")
-            + f"; {bad.height} load(s) affected",
+            + f"; latest: {latest['orphans']} of the {latest['rows']} rows loaded on {latest['load_day']} "
+            f"({latest['orphan_share']:.1%})",
         )
     ]
 
