@@ -16,6 +16,10 @@ warehouse, which returns counts and a few example rows: the column set and types
 whole window, NULLs and value rules over the window's older rows (asset_checks/raw_window.py), future dates, empty
 days and weeks, the account and line rules, the cohorts and freshness (below).
 
+Beside the table contracts the gate carries the raw guards (asset_checks/raw_guards.py): data that keeps the
+contract but is still wrong (a partial delivery, a master extract cut short, orphan keys, a unit change, a day
+re-sent under new ids) blocks the day too.
+
 What "the rows that feed the window" means per table is in :data:`RAW_WINDOWS`: the feature look-backs (at most
 180 days of bills and payments, 16 usage weeks, 90 days of contacts and tickets, 28 days of outages) before
 the window start, the subscriptions live in it, and the whole of the small dimension tables.
@@ -572,10 +576,11 @@ ADVICE = (
             description=(
                 "Admission control of the raw sources for a day: before customer_360 and the features are built, "
                 "the raw rows that feed the day are checked against the source contract (columns and types, keys, "
-                "duplicates, allowed values, impossible amounts or usage, future dates, empty days, a missing "
-                "product, stale loads). Rows that arrived for the day are validated one by one; the rest of the "
-                "window is checked with counts in the warehouse. A broken contract stops the day before anything "
-                "is written. Stores nothing."
+                "duplicates, allowed values, finite and possible amounts or usage, future dates, empty days, a "
+                "missing product, stale loads) and guarded against loads that keep the contract but are wrong "
+                "(partial deliveries, orphan keys, unit changes, re-sent events). Rows that arrived for the day "
+                "are validated one by one; the rest of the window is checked with counts in the warehouse. A "
+                "broken contract stops the day before anything is written. Stores nothing."
             ),
         )
     ],

@@ -431,47 +431,46 @@ def _quantile_columns(measures: Sequence[str]) -> str:
     )
 
 
-def _calendar(periods: Sequence[date], table: str, settings: RawGuardSettings | None) -> str:
-    """SQL rows (period, history_first, history_last) as date literals: the trailing window of every period."""
-    rows = []
-    for period in periods:
-        trailing = history_of(table, period, settings)
-        first, last = (trailing[0], trailing[-1]) if trailing else (period, period - timedelta(days=1))
-        rows.append(f"select date '{period.isoformat()}' as period, date '{first.isoformat()}' as history_first, "
-                    f"date '{last.isoformat()}' as history_last")
-    return " union all ".join(rows)
+def trailing_quantiles(
+    stats: pl.DataFrame, period: date, measures: Sequence[str], table: str, settings: RawGuardSettings | None = None,
+) -> dict[str, tuple[int, float | None, float | None]]:
+    """Per measure the history a period is judged against: (values, median of the daily medians, median of the
+    daily p95s) over the period's trailing window, from the per-period ``stats`` (periods with at least
+    ``min_distribution_rows`` values only). Robust to one odd day, and one scan of the table for any window."""
+    s = _settings(settings)
+    trailing = stats.filter(pl.col("period").is_in(history_of(table, period, s)))
+    out: dict[str, tuple[int, float | None, float | None]] = {}
+    for m in measures:
+        usable = trailing.filter(pl.col(f"{m}_n") >= s.min_distribution_rows)
+        if not usable.height:
+            out[m] = (0, None, None)
+            continue
+        out[m] = (int(usable[f"{m}_n"].sum()), float(usable[f"{m}_p50"].median()),  # type: ignore[arg-type]
+                  float(usable[f"{m}_p95"].median()))  # type: ignore[arg-type]
+    return out
 
 
 def table_distribution(warehouse: WarehouseResource, table: str, start: date, end: date,
                        settings: RawGuardSettings | None = None) -> list[Violation]:
-    """Median and p95 of each measure of ``table`` per judged day (week) against its own trailing window."""
+    """Median and p95 of each measure of ``table`` per judged day (week) against its own trailing window, from
+    one query of per-period quantiles."""
     judged = judged_periods(table, start, end)
     if not judged or table not in MEASURES:
         return []
     measures = MEASURES[table]
     period, _, unit = _period(table)
-    columns = _quantile_columns(measures)
+    first = min(history_of(table, judged[0], settings) or [judged[0]])
     stats = _read(
         warehouse,
-        f"select {period} as period, {columns} from {{raw}}.{table} "
+        f"select {period} as period, {_quantile_columns(measures)} from {{raw}}.{table} "
         f"where {period} between $first and $last group by 1 order by 1",
-        {"first": judged[0], "last": judged[-1]},
+        {"first": first, "last": judged[-1]},
     )
     if stats is None or not stats.height:
         return []
-    present = [d for d in stats["period"].to_list() if d in set(judged)]
-    trailing = _read(
-        warehouse,
-        f"select c.period, {columns} from ({_calendar(present, table, settings)}) as c "
-        f"join {{raw}}.{table} as t on {period} between c.history_first and c.history_last group by c.period",
-    )
-    if trailing is None:
-        return []
-    history = {
-        row["period"]: {m: (int(row[f"{m}_n"] or 0), row[f"{m}_p50"], row[f"{m}_p95"]) for m in measures}
-        for row in trailing.iter_rows(named=True)
-    }
-    return quantile_violations(stats.filter(pl.col("period").is_in(present)), history, table, unit, settings)
+    stats = stats.with_columns(pl.col(f"{m}_n").cast(pl.Int64) for m in measures)
+    history = {d: trailing_quantiles(stats, d, measures, table, settings) for d in judged}
+    return quantile_violations(stats.filter(pl.col("period").is_in(judged)), history, table, unit, settings)
 
 
 def distribution_violations(warehouse: WarehouseResource, start: date, end: date,

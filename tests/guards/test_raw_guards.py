@@ -140,3 +140,13 @@ def test_nan_and_infinities_break_the_finite_rule_only() -> None:
     sql = {r.rule: r.offending for r in row_rules(schema, set()) if r.column == "amount"}
     assert sql["finite"] == "(isnan(amount) or isinf(amount))"
     assert sql["less_than_or_equal_to(10000)"].startswith("not (isnan(amount) or isinf(amount)) and")
+
+
+def test_trailing_quantiles_are_medians_of_the_daily_quantiles() -> None:
+    days = [DAY - timedelta(days=i) for i in range(1, 29)]
+    stats = pl.DataFrame({"period": [*days, DAY], "amount_n": [100] * 27 + [5, 100],
+                          "amount_p50": [30.0] * 27 + [9000.0, 3000.0], "amount_p95": [80.0] * 27 + [9000.0, 8000.0]})
+    n, p50, p95 = g.trailing_quantiles(stats, DAY, ["amount"], "payments", S)["amount"]
+    # The day with 5 values is too small to count; the judged day itself is not its own history.
+    assert (n, p50, p95) == (2700, 30.0, 80.0)
+    assert g.quantile_violations(stats.tail(1), {DAY: {"amount": (n, p50, p95)}}, "payments", "day", S)
