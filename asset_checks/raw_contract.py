@@ -487,14 +487,15 @@ def guard_windows(start: date, end: date) -> dict[str, tuple[str, dict[str, Any]
 def guard_violations(warehouse: WarehouseResource, start: date, end: date) -> dict[str, list[Violation]]:
     """The raw guards (asset_checks/raw_guards.py) for the partition window [start, end], per check name."""
     windows = guard_windows(start, end)
+    recent = start - timedelta(days=SETTINGS.raw_guards.recent_load_days)
     return {
         VOLUME_CHECK: [
             *event_volume(warehouse, start, end),
             *master_volume_violations(warehouse, start),
         ],
-        REFERENTIAL_CHECK: referential_violations(warehouse, windows),
+        REFERENTIAL_CHECK: referential_violations(warehouse, windows, recent),
         DISTRIBUTION_CHECK: distribution_violations(warehouse, start, end),
-        RESENT_CHECK: near_duplicate_violations(warehouse, windows),
+        RESENT_CHECK: near_duplicate_violations(warehouse, windows, recent),
     }
 
 

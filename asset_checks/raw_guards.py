@@ -347,24 +347,40 @@ def orphan_violations(
     ]
 
 
+def _master_rows(ref: Reference, windows: Mapping[str, tuple[str, dict[str, Any]]]) -> tuple[str, dict[str, Any]]:
+    """The master rows a key may match: all of a master or subscription table; of an event table (bills) the rows
+    of its own window, which every payment of the window's recent loads pays (a bill is paid within months)."""
+    if ref.master not in DAILY_FEEDS or ref.master not in windows:
+        return "true", {}
+    where, params = windows[ref.master]
+    renamed = {f"master_{k}": v for k, v in params.items()}
+    for name in params:
+        where = where.replace(f"${name}", f"$master_{name}")
+    return where, renamed
+
+
 def referential_violations(
-    warehouse: WarehouseResource, windows: Mapping[str, tuple[str, dict[str, Any]]],
+    warehouse: WarehouseResource, windows: Mapping[str, tuple[str, dict[str, Any]]], since: date,
     settings: RawGuardSettings | None = None,
 ) -> list[Violation]:
-    """Every reference over the rows that feed the window (``windows``: table -> (where, params)), per load."""
+    """Every reference over the rows that feed the window (``windows``: table -> (where, params)) and landed on
+    or after ``since`` (the recent loads; older ones were judged by the days they arrived), per load."""
     out: list[Violation] = []
     for ref in REFERENCES:
         if ref.table not in windows:
             continue
         where, params = windows[ref.table]
+        where = f"({where}) and cast(loaded_at as date) >= $recent_since"
+        master_where, master_params = _master_rows(ref, windows)
         key, master_key = normalised_key(ref.column), normalised_key(ref.master_column)
         rows = (
             f"select cast(e.loaded_at as date) as load_day, e.{ref.column}, e.loaded_at, "
             f"case when m.k is null then 1 else 0 end as orphan "
-            f"from (select * from {{raw}}.{ref.table} where ({where}) and {ref.column} is not null) as e "
-            f"left join (select distinct {master_key} as k from {{raw}}.{ref.master}) as m on {key} = m.k"
+            f"from (select * from {{raw}}.{ref.table} where {where} and {ref.column} is not null) as e "
+            f"left join (select distinct {master_key} as k from {{raw}}.{ref.master} where {master_where}) as m "
+            f"on {key} = m.k"
         )
-        used = used_params(params, where)
+        used = used_params({**params, **master_params, "recent_since": since}, where, master_where)
         loads = _read(
             warehouse,
             f"select load_day, count(*) as rows, sum(orphan) as orphans from ({rows}) as r group by load_day", used
@@ -510,21 +526,26 @@ def resent_violations(
 
 
 def near_duplicate_violations(
-    warehouse: WarehouseResource, windows: Mapping[str, tuple[str, dict[str, Any]]],
+    warehouse: WarehouseResource, windows: Mapping[str, tuple[str, dict[str, Any]]], since: date,
     settings: RawGuardSettings | None = None,
 ) -> list[Violation]:
+    """Re-sent events among the window's rows dated or loaded on or after ``since``, per load. A copy of an event
+    older than ``since`` that arrives today is not compared with its original (that would scan the whole
+    look-back); the day's and the last days' events are."""
     out: list[Violation] = []
     for table, (id_column, columns) in NEAR_DUPLICATE_KEYS.items():
         if table not in windows:
             continue
         where, params = windows[table]
+        where = (f"({where}) and ({DAILY_FEEDS[table].day} >= $recent_since "
+                 "or cast(loaded_at as date) >= $recent_since)")
         partition = ", ".join(columns)
         rows = (
             f"select *, min({id_column}) over (partition by {partition}) as first_id, "
             f"max({id_column}) over (partition by {partition}) as last_id "
-            f"from {{raw}}.{table} where ({where})"
+            f"from {{raw}}.{table} where {where}"
         )
-        used = used_params(params, where)
+        used = used_params({**params, "recent_since": since}, where)
         loads = _read(
             warehouse,
             f"select cast(loaded_at as date) as load_day, count(*) as rows, "

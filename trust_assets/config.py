@@ -234,6 +234,10 @@ class RawGuardSettings:
     max_master_drop: float = 0.10
     # Referential: share of a load's rows whose key has no match in the master or subscription table.
     max_orphan_share: float = 0.01
+    # The referential and re-sent guards judge the loads (and, for re-sends, the business days) of this many days
+    # before the window start: the latest weekly load of any day and a late run are included; older loads were
+    # judged on the days they arrived. Bounds their cost to a week of rows instead of the look-back.
+    recent_load_days: int = 8
     # Distribution: a unit change multiplies every quantile. A day's (week's) measure blocks when its median
     # AND its p95 both moved by at least this factor, in the same direction, against the trailing history.
     max_quantile_ratio: float = 4.0
