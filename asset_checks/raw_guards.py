@@ -18,13 +18,13 @@ back, and the judgement is a pure function over those small frames (unit-tested 
   Spikes do not block: a real outage triples the day's care contacts.
 - **master volume** (:func:`master_volume_violations`): customers, mobile lines and fixed products live on the
   window's first day in the raw tables against the last published ``customer_360_definition`` day before it.
-- **referential** (:func:`orphan_violations`): per table and load (``loaded_at`` date), the share of rows whose
-  key matches no row of the master or subscription table, keys compared after the normalisation staging applies
-  (:func:`normalised_key`).
+- **referential** (:func:`orphan_violations`): per table and load (``loaded_at`` date) of the last
+  ``recent_load_days``, the share of rows whose key matches no row of the master or subscription table, keys
+  compared after the normalisation staging applies (:func:`normalised_key`).
 - **distribution** (:func:`distribution_violations`): median and p95 of each raw measure per day (week) against
-  the pooled trailing history; a unit change moves both by the same factor.
+  the medians of the trailing days' medians and p95s; a unit change moves both by the same factor.
 - **re-sent events** (:func:`near_duplicate_violations`): rows that repeat every business column of another
-  row under a different id, per load.
+  row under a different id, per load, among the rows dated or loaded in the last ``recent_load_days``.
 """
 
 from __future__ import annotations
