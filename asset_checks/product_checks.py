@@ -83,23 +83,25 @@ def _schema_check(table: str, model: type[pa.DataFrameModel]) -> dg.AssetChecksD
 
 def _row_count_check(table: str) -> dg.AssetChecksDefinition:
     tolerance = SETTINGS.monitoring.row_count_tolerance
+    max_drop = SETTINGS.raw_guards.max_published_row_drop
 
     @dg.asset_check(
         asset=dg.AssetKey(table),
         name="row_count_stable",
         partitions_def=DAILY_PARTITIONS,
-        # Blocks only when a day is empty (ERROR); a moved count warns and lets the day through.
+        # Blocks when a day is empty or collapsed (ERROR); a moved count warns and lets the day through.
         blocking=True,
         description=(
             f"Each day's row count of {table} is within {tolerance:.0%} of the previous day's "
-            "(MonitoringSettings.row_count_tolerance). WARN when it moved; ERROR when a day is empty."
+            "(MonitoringSettings.row_count_tolerance). WARN when it moved; ERROR when a day is empty or "
+            f"fell more than {max_drop:.0%} (RawGuardSettings.max_published_row_drop)."
         ),
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
         def evaluate(start: date, end: date) -> Evaluation:
             counts = read_daily_counts(warehouse, table, start, end)
-            found, empty = rules.row_count_violations(counts, start, end, tolerance, table)
-            return found, ERROR if empty else WARN
+            found, unusable = rules.row_count_violations(counts, start, end, tolerance, table, max_drop)
+            return found, ERROR if unusable else WARN
 
         yield from daily_check(context, evaluate, lambda day: f"{table} row count is stable for {day}.")
 

@@ -16,6 +16,10 @@ warehouse, which returns counts and a few example rows: the column set and types
 whole window, NULLs and value rules over the window's older rows (asset_checks/raw_window.py), future dates, empty
 days and weeks, the account and line rules, the cohorts and freshness (below).
 
+Beside the table contracts the gate carries the raw guards (asset_checks/raw_guards.py): data that keeps the
+contract but is still wrong (a partial delivery, a master extract cut short, orphan keys, a unit change, a day
+re-sent under new ids) blocks the day too.
+
 What "the rows that feed the window" means per table is in :data:`RAW_WINDOWS`: the feature look-backs (at most
 180 days of bills and payments, 16 usage weeks, 90 days of contacts and tickets, 28 days of outages) before
 the window start, the subscriptions live in it, and the whole of the small dimension tables.
@@ -32,6 +36,13 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from asset_checks.raw_guards import (
+    distribution_violations,
+    event_volume,
+    master_volume_violations,
+    near_duplicate_violations,
+    referential_violations,
+)
 from asset_checks.raw_window import (
     Catalogue,
     WindowCounts,
@@ -62,6 +73,11 @@ GATE_NAME = "raw_source_contract"
 GATE_KEY = dg.AssetKey(GATE_NAME)
 COHORTS_CHECK = "raw_cohorts_present"
 FRESHNESS_CHECK = "raw_source_freshness"
+# The guards on data that keeps the contract but is still wrong (asset_checks/raw_guards.py).
+VOLUME_CHECK = "raw_volume"
+REFERENTIAL_CHECK = "raw_referential_integrity"
+DISTRIBUTION_CHECK = "raw_distribution"
+RESENT_CHECK = "raw_resent_events"
 
 
 def table_check_name(table: str) -> str:
@@ -466,6 +482,26 @@ def freshness_violations(warehouse: WarehouseResource, end: date) -> list[Violat
     return out
 
 
+def guard_windows(start: date, end: date) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Per raw table the rows that feed the window: the ``where`` of :data:`RAW_WINDOWS` and its parameters."""
+    return {t.name: (RAW_WINDOWS[t.name].where, window_params(t, start, end)) for t in RAW_TABLES}
+
+
+def guard_violations(warehouse: WarehouseResource, start: date, end: date) -> dict[str, list[Violation]]:
+    """The raw guards (asset_checks/raw_guards.py) for the partition window [start, end], per check name."""
+    windows = guard_windows(start, end)
+    recent = start - timedelta(days=SETTINGS.raw_guards.recent_load_days)
+    return {
+        VOLUME_CHECK: [
+            *event_volume(warehouse, start, end),
+            *master_volume_violations(warehouse, start),
+        ],
+        REFERENTIAL_CHECK: referential_violations(warehouse, windows, recent),
+        DISTRIBUTION_CHECK: distribution_violations(warehouse, start, end),
+        RESENT_CHECK: near_duplicate_violations(warehouse, windows, recent),
+    }
+
+
 def evaluate_raw_contract(warehouse: WarehouseResource, start: date, end: date) -> RawReport:
     """Every raw contract check for the partition window [start, end]."""
     as_of = as_of_date(end)
@@ -478,6 +514,7 @@ def evaluate_raw_contract(warehouse: WarehouseResource, start: date, end: date) 
         new_rows[table.name], window_rows[table.name] = findings.new_rows, findings.window_rows
     violations[COHORTS_CHECK] = cohort_violations(warehouse, end)
     violations[FRESHNESS_CHECK] = freshness_violations(warehouse, end)
+    violations.update(guard_violations(warehouse, start, end))
     return RawReport(violations, new_rows, (start, end), as_of, window_rows)
 
 
@@ -495,6 +532,25 @@ CHECK_DESCRIPTIONS: dict[str, str] = {
     COHORTS_CHECK: "Mobile, TV and Broadband each have live subscriptions on the partition date.",
     FRESHNESS_CHECK: (
         f"Every raw table was loaded within {SETTINGS.monitoring.max_source_staleness_days} days of the partition date."
+    ),
+    VOLUME_CHECK: (
+        "No partial delivery: each day's rows of the daily event tables and each week's rows of the usage tables "
+        f"at least {SETTINGS.raw_guards.min_volume_share:.0%} of the trailing median (beyond Poisson noise), and "
+        "customers and subscriptions live on the first day within "
+        f"{SETTINGS.raw_guards.max_master_drop:.0%} of the last published customer_360_definition day."
+    ),
+    REFERENTIAL_CHECK: (
+        "Event keys (customer_id, msisdn, icoms_account_uid, bill_id) match the master and subscription tables: "
+        f"at most {SETTINGS.raw_guards.max_orphan_share:.0%} orphans per table and load, keys compared trimmed, "
+        "case-insensitive and without the MSISDN's leading '+'."
+    ),
+    DISTRIBUTION_CHECK: (
+        "No unit change: the median and p95 of each raw measure per day (week) do not both move by a factor "
+        f"{SETTINGS.raw_guards.max_quantile_ratio:g} or more against the trailing history."
+    ),
+    RESENT_CHECK: (
+        "No event re-sent under a new id: at most "
+        f"{SETTINGS.raw_guards.max_near_duplicate_share:.0%} of a load's rows repeat another row's business columns."
     ),
 }
 
@@ -525,10 +581,11 @@ ADVICE = (
             description=(
                 "Admission control of the raw sources for a day: before customer_360 and the features are built, "
                 "the raw rows that feed the day are checked against the source contract (columns and types, keys, "
-                "duplicates, allowed values, impossible amounts or usage, future dates, empty days, a missing "
-                "product, stale loads). Rows that arrived for the day are validated one by one; the rest of the "
-                "window is checked with counts in the warehouse. A broken contract stops the day before anything "
-                "is written. Stores nothing."
+                "duplicates, allowed values, finite and possible amounts or usage, future dates, empty days, a "
+                "missing product, stale loads) and guarded against loads that keep the contract but are wrong "
+                "(partial deliveries, orphan keys, unit changes, re-sent events). Rows that arrived for the day "
+                "are validated one by one; the rest of the window is checked with counts in the warehouse. A "
+                "broken contract stops the day before anything is written. Stores nothing."
             ),
         )
     ],

@@ -29,6 +29,7 @@ from typing import Any
 import pandera.polars as pa
 import polars as pl
 
+from asset_checks.schemas import FINITE
 from asset_checks.violations import EXAMPLE_ROWS, Violation
 from resources.warehouse import WarehouseResource, sql_in_list
 from synthetic_telco.raw_schema import RawTable
@@ -149,7 +150,13 @@ _COMPARISONS: dict[str, tuple[str, str]] = {
 }
 
 
+def _not_finite(column: str) -> str:
+    return f"(isnan({column}) or isinf({column}))"
+
+
 def _check_predicate(column: str, check: pa.Check) -> str | None:
+    if check.name == FINITE:
+        return _not_finite(column)
     if check.name in _COMPARISONS:
         statistic, operator = _COMPARISONS[check.name]
         return f"{column} {operator} {_literal(check.statistics[statistic])}"
@@ -170,8 +177,12 @@ def row_rules(schema: pa.DataFrameSchema, skip: set[str]) -> list[RowRule]:
             continue
         if not column.nullable:
             out.append(RowRule(name, "not null", f"{name} is null"))
+        finite = any(check.name == FINITE for check in column.checks)
         for check in column.checks:
             predicate = _check_predicate(name, check)
+            if predicate is not None and finite and check.name != FINITE:
+                # NaN and infinities break the finite rule only, as on the Pandera side.
+                predicate = f"not {_not_finite(name)} and ({predicate})"
             if predicate is not None:
                 out.append(RowRule(name, str(check.error or check.name), predicate))
     return out

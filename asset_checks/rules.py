@@ -44,16 +44,16 @@ def daily_counts(frame: pl.DataFrame, column: str = "snapshot_date") -> pl.DataF
 
 
 def row_count_violations(
-    counts: pl.DataFrame, start: date, end: date, tolerance: float, table: str
+    counts: pl.DataFrame, start: date, end: date, tolerance: float, table: str, max_drop: float | None = None
 ) -> tuple[list[Violation], bool]:
     """Each day's rows within ``tolerance`` of the day before (``counts``: day, rows; may include start - 1).
 
-    Returns the violations and whether any day of the window is empty (an empty day is an error, a moved
-    count a warning).
+    Returns the violations and whether the window must not be used: a day is empty, or (given ``max_drop``)
+    its rows fell by more than ``max_drop`` against the day before. Any other moved count is a warning.
     """
     by_day = {d: int(n) for d, n in zip(counts["day"].to_list(), counts["rows"].to_list(), strict=True)}
     rows: list[dict[str, object]] = []
-    empty = False
+    empty = dropped = False
     day = start
     while day <= end:
         have = by_day.get(day, 0)
@@ -65,13 +65,56 @@ def row_count_violations(
             change = (have - before) / before
             if abs(change) > tolerance:
                 rows.append({"day": day, "rows": have, "previous_day_rows": before, "change": round(change, 4)})
+                dropped = dropped or (max_drop is not None and -change > max_drop)
         day += timedelta(days=1)
     if not rows:
         return [], False
     examples = pl.DataFrame(rows, schema={"day": pl.Date, "rows": pl.Int64, "previous_day_rows": pl.Int64,
                                           "change": pl.Float64})
     rule = f"row count within {tolerance:.0%} of the previous partition" + (" and not empty" if empty else "")
-    return [Violation(table, None, rule, len(rows), examples.head(EXAMPLE_ROWS))], empty
+    if dropped:
+        rule += f", never more than {max_drop:.0%} below it"
+    return [Violation(table, None, rule, len(rows), examples.head(EXAMPLE_ROWS))], empty or dropped
+
+
+def cohort_drop_violations(
+    counts: pl.DataFrame, previous: pl.DataFrame, max_drop: float, table: str
+) -> list[Violation]:
+    """Rows per cohort and day at most ``max_drop`` below the cohort's previous day.
+
+    ``counts``: ``day``, ``cohort``, ``rows`` of the days about to be published; ``previous``: the same for the
+    last published day before them (empty when nothing was published yet: the first day has no baseline).
+    Each day is compared with the day before it in ``counts``, the first with ``previous``.
+    """
+    # A cohort of the previous day that is absent from a day about to be published counts as 0 rows.
+    grid = counts.select("day").unique().join(
+        pl.concat([previous.select("cohort"), counts.select("cohort")]).unique(), how="cross"
+    )
+    counts = grid.join(counts.select("day", "cohort", "rows"), on=["day", "cohort"], how="left").with_columns(
+        pl.col("rows").fill_null(0)
+    )
+    both = pl.concat([previous.select("day", "cohort", "rows"), counts.select("day", "cohort", "rows")],
+                     how="vertical_relaxed").with_columns(pl.col("rows").cast(pl.Int64))
+    series = both.sort("cohort", "day").with_columns(
+        pl.col("day").shift(1).over("cohort").alias("previous_day"),
+        pl.col("rows").shift(1).over("cohort").alias("previous_rows"),
+    )
+    judged = series.join(counts.select("day", "cohort"), on=["day", "cohort"], how="semi")
+    bad = judged.filter(
+        pl.col("previous_rows").is_not_null() & (pl.col("rows") < (1 - max_drop) * pl.col("previous_rows"))
+    ).with_columns((pl.col("rows") / pl.col("previous_rows") - 1).round(4).alias("change")).sort("day", "cohort")
+    if not bad.height:
+        return []
+    first = bad.row(0, named=True)
+    return [
+        Violation(
+            table, "cohort", f"rows per cohort at most {max_drop:.0%} below the previous published day",
+            int(bad.height), bad.select("day", "cohort", "rows", "previous_day", "previous_rows", "change")
+            .head(EXAMPLE_ROWS),
+            detail=f"{first['cohort']} has {first['rows']} rows on {first['day']}, {first['previous_rows']} on "
+            f"{first['previous_day']} ({first['change']:+.0%})",
+        )
+    ]
 
 
 def _missing(column: str) -> pl.Expr:

@@ -445,10 +445,28 @@ def raw_model(table_name: str) -> type[pa.DataFrameModel]:
     return type(f"Raw{''.join(p.title() for p in table.name.split('_'))}Schema", (pa.DataFrameModel,), namespace)
 
 
+FINITE = "finite"
+
+
+def finite_check() -> pa.Check:
+    """NaN and +-infinity are not values: the ``finite`` rule reports them (NULL is the nullability rule's), and
+    the column's other rules skip them (asset_checks/validation.py, asset_checks/raw_window.py)."""
+    return pa.Check(
+        lambda data: data.lazyframe.select(pl.col(data.key).is_finite() | pl.col(data.key).is_null()),
+        name=FINITE, error=FINITE,
+    )
+
+
 def raw_schema(table_name: str, as_of: dt.date | None = None) -> pa.DataFrameSchema:
-    """The raw table's schema, with the cross-column rules and (given ``as_of``) the no-future-dates rule."""
+    """The raw table's schema, with the cross-column rules, a ``finite`` rule on every DOUBLE column and (given
+    ``as_of``) the no-future-dates rule."""
     schema = copy.deepcopy(raw_model(table_name).to_schema())
     schema.checks = [*schema.checks, *(_row_rule_check(n, e) for n, e in RAW_ROW_RULES.get(table_name, {}).items())]
+    doubles = [c.name for c in RAW_TABLES_BY_NAME[table_name].columns if c.type == "DOUBLE"]
+    if doubles:
+        schema = schema.update_columns(
+            {name: {"checks": [finite_check(), *schema.columns[name].checks]} for name in doubles}
+        )
     if as_of is not None:
         updates: dict[str, dict[str, Any]] = {}
         for column in RAW_EVENT_COLUMNS.get(table_name, ()):

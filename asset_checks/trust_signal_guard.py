@@ -18,8 +18,31 @@ from asset_checks.schemas import TrustSignalSchema
 from asset_checks.violations import Violation, failure
 from asset_checks.windows import label
 from resources.warehouse import WarehouseResource
+from trust_assets.config import SETTINGS
 
 TABLE = "customer_trust_signal"
+
+
+def previous_published_counts(warehouse: WarehouseResource, start: date) -> pl.DataFrame:
+    """Rows per cohort of the last published day before ``start`` (``day``, ``cohort``, ``rows``)."""
+    empty = pl.DataFrame(schema={"day": pl.Date, "cohort": pl.String, "rows": pl.Int64})
+    if not warehouse.table_exists(TABLE):
+        return empty
+    found = warehouse.read(
+        f"select snapshot_date as day, cohort, count(*) as rows from {{analytics}}.{TABLE} "
+        f"where snapshot_date = (select max(snapshot_date) from {{analytics}}.{TABLE} where snapshot_date < $start) "
+        "group by snapshot_date, cohort",
+        {"start": start},
+    )
+    return found if found.height else empty
+
+
+def cohort_drop(frame: pl.DataFrame, warehouse: WarehouseResource, start: date) -> list[Violation]:
+    """The frame's rows per cohort and day against the day before (the last published one for the first day)."""
+    counts = frame.group_by("snapshot_date", "cohort").agg(pl.len().alias("rows")).rename({"snapshot_date": "day"})
+    return rules.cohort_drop_violations(
+        counts, previous_published_counts(warehouse, start), SETTINGS.raw_guards.max_published_row_drop, TABLE
+    )
 
 
 def trust_signal_violations(
@@ -39,6 +62,7 @@ def trust_signal_violations(
         if {"snapshot_date", "cohort", "customer_id"} <= set(frame.columns):
             what = "every customer holding the product in customer_360_definition"
             found += rules.coverage_violations(frame, expected, TABLE, what)
+            found += cohort_drop(frame, warehouse, start)
     elif frame.height == 0:
         found.append(Violation(TABLE, None, "at least one row", 0, detail="the frame to publish is empty"))
     return found

@@ -12,6 +12,9 @@ from pandera.errors import SchemaError, SchemaErrors
 
 from asset_checks.violations import EXAMPLE_ROWS, Violation
 
+# The name of asset_checks.schemas.finite_check (not imported: the schemas module is heavier than this one).
+FINITE = "finite"
+
 # Integer widths and timestamp time zones differ between engines (DuckDB INTEGER is Int32, BigQuery INT64 is
 # Int64; BigQuery TIMESTAMP arrives tz-aware): the contract is about the family, not the width.
 _INT_TYPES = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
@@ -74,6 +77,11 @@ def validate_frame(frame: pl.DataFrame, schema: pa.DataFrameSchema, table: str) 
     return []
 
 
+def _has_finite_rule(schema: pa.DataFrameSchema, column: str) -> bool:
+    found = schema.columns.get(column)
+    return found is not None and any(check.name == FINITE for check in found.checks)
+
+
 def _violations(frame: pl.DataFrame, cases: pl.DataFrame, schema: pa.DataFrameSchema, table: str) -> list[Violation]:
     cases = pl.DataFrame(cases).with_columns(pl.col("failure_case").cast(pl.String))
     unique_cols = list(schema.unique or [])
@@ -110,6 +118,12 @@ def _violations(frame: pl.DataFrame, cases: pl.DataFrame, schema: pa.DataFrameSc
             out.append(Violation(table, column, rule, 0, detail=f"expected {expected}, found {found}"))
             continue
         indices = [int(i) for i in group.get_column("index").drop_nulls().unique(maintain_order=True).to_list()]
+        if indices and rule != FINITE and _has_finite_rule(schema, column):
+            # NaN and infinities are the finite rule's: Pandera also counts NaN as null and as above a bound.
+            finite = frame.get_column(column).is_finite().fill_null(True)
+            indices = [i for i in indices if finite[i]]
+            if not indices:
+                continue
         if not indices:
             if structural:
                 # A rule over a missing or mistyped column errors out; the structural violation says why.

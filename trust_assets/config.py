@@ -213,6 +213,45 @@ class MonitoringSettings:
 
 
 @dataclass(frozen=True)
+class RawGuardSettings:
+    """Thresholds of the raw-data guards of the gate (asset_checks/raw_guards.py, docs/checks.md).
+
+    Each guard compares what a load delivered with the table's own trailing history (or, for master data,
+    with the last published day) and blocks the day when the difference is beyond what normal days show;
+    the false-positive measurement behind the values is in docs/checks.md ("Raw guards").
+    """
+
+    # Trailing history of the daily event tables (rows per business day) and of the weekly usage tables.
+    trailing_days: int = 28
+    trailing_weeks: int = 8
+    # Volume: a day (week) with fewer rows than this share of the trailing median blocks ...
+    min_volume_share: float = 0.5
+    # ... when it is also this many Poisson standard deviations (sqrt of the median) below it, so that the
+    # natural noise of a small table (9 fault tickets a day) never blocks a day.
+    volume_sigmas: float = 4.0
+    # Master data: customers (subscriptions) live on the first day of the window in the raw tables may be
+    # at most this share below the last published customer_360_definition day.
+    max_master_drop: float = 0.10
+    # Referential: share of a load's rows whose key has no match in the master or subscription table.
+    max_orphan_share: float = 0.01
+    # The referential and re-sent guards judge the loads (and, for re-sends, the business days) of this many days
+    # before the window start: the latest weekly load of any day and a late run are included; older loads were
+    # judged on the days they arrived. Bounds their cost to a week of rows instead of the look-back.
+    recent_load_days: int = 8
+    # Distribution: a unit change multiplies every quantile. A day's (week's) measure blocks when its median
+    # AND its p95 both moved by at least this factor, in the same direction, against the trailing history.
+    max_quantile_ratio: float = 4.0
+    # A day or week is judged on a measure only with at least this many values (and history rows).
+    min_distribution_rows: int = 20
+    # Re-sent events: rows sharing every business column but the id (near-duplicates) per load.
+    max_near_duplicate_share: float = 0.01
+    min_near_duplicate_rows: int = 3
+    # Published trust signal: rows per cohort may drop at most this share against the previous published
+    # day (and day to day inside a backfill); beyond it the write is refused and row_count_stable is ERROR.
+    max_published_row_drop: float = 0.25
+
+
+@dataclass(frozen=True)
 class OperationsSettings:
     """The model operating loop: retraining cadence, shadow period, readiness gate and approval rules."""
 
@@ -307,6 +346,7 @@ class TrustIndexSettings:
     ruler: RulerSettings = field(default_factory=RulerSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
     monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
+    raw_guards: RawGuardSettings = field(default_factory=RawGuardSettings)
     operations: OperationsSettings = field(default_factory=OperationsSettings)
     outcomes: OutcomeMonitoringSettings = field(default_factory=OutcomeMonitoringSettings)
     bigquery: BigQuerySettings = field(default_factory=BigQuerySettings)

@@ -53,6 +53,8 @@ class Scenario:
     where: str  # "raw.<table>.<column>" as the message names it
     rule: str  # a part of the rule's text
     example: str | None = None  # a value from the offending rows that the message must show
+    also: tuple[str, ...] = ()  # further "raw.<table>.<column>" the same check must name
+    absent: tuple[str, ...] = ()  # text the message must not contain (a fault reported under a wrong rule)
 
 
 SCENARIOS = [
@@ -116,6 +118,66 @@ SCENARIOS = [
         _sql("delete from raw.fixed_subscriptions where product = 'tv'"),
         "raw_cohorts_present", "raw.fixed_subscriptions.product", "cohort tv has live subscriptions",
     ),
+    # --- data that keeps the contract but is wrong (asset_checks/raw_guards.py) ---------------------------------
+    Scenario(
+        "partial_delivery",
+        # The day's bills, payments and care contacts cut to about 10%.
+        _sql("delete from raw.bills where bill_date = '2026-02-28' and hash(bill_id) % 10 <> 0",
+             "delete from raw.payments where paid_date = '2026-02-28' and hash(payment_id) % 10 <> 0",
+             "delete from raw.care_contacts where cast(contact_ts as date) = '2026-02-28' "
+             "and hash(contact_id) % 10 <> 0"),
+        "raw_volume", "raw.bills.bill_date", "partial delivery", "2026-02-28",
+        also=("raw.payments.paid_date", "raw.care_contacts.contact_ts"),
+    ),
+    Scenario(
+        "master_data_cut",
+        _sql("delete from raw.customers where hash(customer_id) % 10 <> 0"),
+        "raw_volume", "raw.customers", "customers holding a live product at most 10% below the last published day",
+        "customer_360_definition on 2026-02-27",
+    ),
+    Scenario(
+        "orphan_keys",
+        # National format on half of the latest usage week; the day's bills booked to unknown customers.
+        _sql("update raw.mobile_usage_weekly set msisdn = '0' || msisdn "
+             "where week_ending = '2026-02-22' and hash(msisdn) % 2 = 0",
+             "update raw.bills set customer_id = 'X' || substr(customer_id, 2) where bill_date = '2026-02-28'"),
+        "raw_referential_integrity", "raw.mobile_usage_weekly.msisdn", "matches raw.mobile_subscriptions.msisdn",
+        "'044770", also=("raw.bills.customer_id",),
+    ),
+    Scenario(
+        "outage_seconds_for_minutes",
+        _sql("update raw.network_outages set duration_minutes = duration_minutes * 60 "
+             "where cast(start_ts as date) = '2026-02-28'"),
+        "raw_distribution", "raw.network_outages.duration_minutes", "unit change", "2026-02-28",
+        absent=("less_than_or_equal_to",),
+    ),
+    Scenario(
+        "bill_pence_for_pounds",
+        _sql("update raw.bills set amount = amount * 100 where bill_date = '2026-02-28' and amount < 100"),
+        "raw_distribution", "raw.bills.amount", "unit change", "2026-02-28", absent=("less_than_or_equal_to",),
+    ),
+    Scenario(
+        "upload_mb_for_gb",
+        _sql("update raw.broadband_usage_weekly set upload_gb = upload_gb * 1000 where week_ending = '2026-02-22'"),
+        "raw_distribution", "raw.broadband_usage_weekly.upload_gb", "unit change", "2026-02-22",
+        absent=("less_than_or_equal_to",),
+    ),
+    Scenario(
+        "care_contacts_resent",
+        # The day's contacts delivered a second time under new contact ids.
+        _sql("insert into raw.care_contacts select 'R' || contact_id, customer_id, product, contact_ts, channel, "
+             "reason, is_complaint, loaded_at from raw.care_contacts where cast(contact_ts as date) = '2026-02-28'"),
+        "raw_resent_events", "raw.care_contacts.contact_id", "re-sent under a new contact_id", "R",
+    ),
+    Scenario(
+        "nan_and_infinity",
+        _sql("update raw.network_outages set duration_minutes = 'NaN' where outage_id in (select outage_id "
+             "from raw.network_outages where cast(start_ts as date) = '2026-02-28' order by outage_id limit 2)",
+             "update raw.bills set amount = '-Infinity' where bill_id in (select bill_id from raw.bills "
+             "where bill_date = '2026-02-20' order by bill_id limit 1)"),
+        "raw_network_outages_contract", "raw.network_outages.duration_minutes", "rule `finite` broken, 2 row(s)",
+        absent=("`not null`", "less_than_or_equal_to", "greater_than_or_equal_to"),
+    ),
 ]
 
 
@@ -138,6 +200,10 @@ def test_bad_raw_input_stops_the_day_before_anything_is_written(
     assert "examples:" in text or "detail" in text or "row(s)" in text, text[:3000]
     if scenario.example:
         assert scenario.example in text, text[:3000]
+    for where in scenario.also:
+        assert where in text, text[:3000]
+    for wrong in scenario.absent:
+        assert wrong not in text, text[:3000]
 
     failed = run.failed_checks()
     key = f"raw_source_contract:{scenario.check}"
@@ -147,6 +213,7 @@ def test_bad_raw_input_stops_the_day_before_anything_is_written(
     metadata = {k: v.value for k, v in evaluation.metadata.items()}
     described = [f"{v['table']}.{v['column']}" if v["column"] else v["table"] for v in metadata["violations"]]
     assert scenario.where in described, described
+    assert set(scenario.also) <= set(described), described
     if scenario.example:
         assert scenario.example in str(metadata["violations"]) + str(metadata.get("examples", ""))
 

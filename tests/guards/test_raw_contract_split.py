@@ -26,7 +26,7 @@ from trust_assets.config import SETTINGS
 
 DAY = date(2026, 2, 28)
 NEW_SINCE = DAY - timedelta(days=SETTINGS.monitoring.raw_new_rows_margin_days)
-GATE_MODULES = ("asset_checks/raw_contract.py", "asset_checks/raw_window.py")
+GATE_MODULES = ("asset_checks/raw_contract.py", "asset_checks/raw_window.py", "asset_checks/raw_guards.py")
 
 
 def test_column_set_and_types_come_from_the_catalogue_for_either_engine() -> None:
