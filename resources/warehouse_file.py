@@ -23,6 +23,8 @@ import os
 import re
 import struct
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, ClassVar
@@ -174,7 +176,8 @@ def _describe_owner(owner: dict[str, Any]) -> str:
     if owner.get("run_id"):
         job = f"job {owner['job']}, " if owner.get("job") else ""
         return f"Dagster run {owner['run_id']} ({job}pid {owner['pid']}, since {since})"
-    return f"process {owner['pid']} (`{owner.get('command') or '?'}`, since {since})"
+    what = owner.get("job") or owner.get("command") or "?"
+    return f"process {owner['pid']} (`{what}`, since {since})"
 
 
 _STOP_HINT = (
@@ -355,3 +358,29 @@ def prepare_for_generation(path: Path) -> None:
         return
     if problem.kind != "missing":
         raise WarehouseFileError(str(problem))
+
+
+@contextmanager
+def regenerating(path: Path) -> Iterator[None]:
+    """Around the generator's (re)write of ``path``: :func:`prepare_for_generation`, then the owner lock for the
+    whole generation, so a run starting meanwhile is refused instead of reading half-written raw tables."""
+    prepare_for_generation(path)
+    path.parent.mkdir(parents=True, exist_ok=True)  # generating creates the warehouse, and its folder
+    lock = WarehouseOwnerLock(path, job="trust generate")
+    lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def file_error_in(error: BaseException) -> WarehouseFileError | None:
+    """The :class:`WarehouseFileError` behind ``error`` (Dagster wraps a resource's error in its own), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, WarehouseFileError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None

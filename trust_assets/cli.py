@@ -27,13 +27,13 @@ def _ensure_dagster_home() -> None:
 
 
 def _generate(customers: int, seed: int, end: date) -> None:
-    from resources.warehouse_file import prepare_for_generation
+    from resources.warehouse_file import regenerating
     from synthetic_telco.generate import generate_telco
 
-    prepare_for_generation(duckdb_path())
-
     print(f"Generating the synthetic telco: {customers:,} customers, seed {seed}, history to {end} ...")
-    report = generate_telco(duckdb_path(), customers=customers, seed=seed, end_date=end)
+    # Replaces an empty or truncated file, refuses a foreign one, and holds the warehouse while writing.
+    with regenerating(duckdb_path()):
+        report = generate_telco(duckdb_path(), customers=customers, seed=seed, end_date=end)
     print(report)
 
 
@@ -109,15 +109,18 @@ def _warehouse_problem(args: argparse.Namespace) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from resources.warehouse_file import WarehouseFileError
+    from resources.warehouse_file import file_error_in
 
     # One line and a non-zero exit instead of a traceback, an empty table or a file created by a read.
     try:
         problem = _warehouse_problem(args)
         if problem is None:
             return _main(args)
-    except WarehouseFileError as error:
-        problem = str(error)
+    except Exception as error:
+        found = file_error_in(error)  # also when a Dagster run failed on it
+        if found is None:
+            raise
+        problem = str(found)
     print(f"trust: {problem}", file=sys.stderr)
     return 2
 

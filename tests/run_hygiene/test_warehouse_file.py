@@ -276,3 +276,33 @@ def test_the_checks_import_neither_dagster_nor_duckdb() -> None:
                             timeout=60)
     assert result.stdout.strip() == "[]", result.stderr
     assert warehouse_file.__name__ == "resources.warehouse_file"
+
+
+def test_demo_over_a_warehouse_without_raw_data_exits_at_once_with_one_line(broken: dict[str, Path]) -> None:
+    before = _listing(broken["good"].parent)
+    result = _trust(["demo"], broken["good"], timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert "holds no raw data" in line and "trust demo --regenerate" in line and str(broken["good"]) in line
+    assert _listing(broken["good"].parent) == before
+
+
+def test_generation_holds_the_warehouse_against_runs(broken: dict[str, Path]) -> None:
+    with warehouse_file.regenerating(broken["empty"]):
+        assert not broken["empty"].exists()  # the empty file was removed for the generator to start afresh
+        with pytest.raises(WarehouseFileError, match=r"in use by process \d+ \(`trust generate`"):
+            # The same process would re-enter its own lock: ask as another process would, through the record.
+            raise WarehouseFileError(warehouse_file.holder_message(broken["empty"]))
+    assert owner_file(broken["empty"]).read_text() == ""
+
+
+def test_a_file_error_is_found_behind_the_errors_dagster_wraps_it_in() -> None:
+    inner = WarehouseFileError("warehouse file /x does not exist")
+    try:
+        try:
+            raise inner
+        except WarehouseFileError as error:
+            raise RuntimeError("Error executing resource_fn on ResourceDefinition warehouse") from error
+    except RuntimeError as outer:
+        assert warehouse_file.file_error_in(outer) is inner
+    assert warehouse_file.file_error_in(ValueError("other")) is None
