@@ -243,7 +243,14 @@ class WarehouseOwnerLock:
             handle, count = self._held[key]
             self._held[key] = (handle, count + 1)
             return
-        handle = key.open("a+")
+        try:
+            handle = key.open("a+")
+        except OSError as error:
+            raise WarehouseFileError(
+                f"warehouse file {self.path}: cannot write its owner record {key} ({error.strerror or error}): "
+                "a run writes beside the file; make the folder writable, or point TRUST_DUCKDB_PATH at a "
+                "writable copy."
+            ) from None
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
