@@ -301,7 +301,60 @@ def probe_open(path: Path) -> str | None:
     return None
 
 
-def command_problem(path: Path, command: str) -> str | None:
+# The published tables each read-only command needs; without them it could only print an empty table.
+_NEEDED_TABLES = {
+    "summary": ("customer_trust_signal", "model_registry"),
+    "explain": ("customer_trust_signal", "model_registry"),
+    "attribute": ("customer_trust_signal", "model_registry"),
+    "models list": ("model_registry",),
+    "models audit": ("model_registry",),
+}
+
+
+def _tables_by_schema(path: Path) -> dict[str, set[str]]:
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+    finally:
+        con.close()
+    found: dict[str, set[str]] = {}
+    for schema, table in rows:
+        found.setdefault(schema, set()).add(table)
+    return found
+
+
+def unbuilt_problem(
+    path: Path, command: str, analytics_schema: str = "analytics", raw_schema: str = "raw"
+) -> str | None:
+    """Why a read-only command finds nothing to read in a healthy DuckDB file: not a trust index warehouse at
+    all (someone else's database), or generated but never run. None if its tables are there."""
+    needed = _NEEDED_TABLES.get(command, ())
+    tables = _tables_by_schema(path)
+    missing = [t for t in needed if t not in tables.get(analytics_schema, set())]
+    if not missing:
+        return None
+    first = f"{analytics_schema}.{missing[0]}"
+    if not tables.get(raw_schema) and not tables.get(analytics_schema):
+        return (
+            f"warehouse file {path} is a DuckDB database but not a trust index warehouse (no {raw_schema} or "
+            f"{analytics_schema} tables): {POINT_HINT}, or {CREATE_HINT}."
+        )
+    if not tables.get(analytics_schema):
+        return (
+            f"warehouse file {path} holds the raw data but no trust index yet ({first} is missing): build it with "
+            "`trust run` (or `trust demo`)."
+        )
+    return (
+        f"warehouse file {path} has no {first} yet: build it with `trust run` (or `trust demo`), "
+        "or point TRUST_DUCKDB_PATH at a warehouse that has been run."
+    )
+
+
+def command_problem(
+    path: Path, command: str, analytics_schema: str = "analytics", raw_schema: str = "raw"
+) -> str | None:
     """Why ``trust <command>`` cannot use the warehouse at ``path`` (one line), or None.
 
     ``command`` is the command, with the models subcommand (``"models list"``). Nothing is created.
@@ -309,21 +362,12 @@ def command_problem(path: Path, command: str) -> str | None:
     if command.split()[0] in CREATING_COMMANDS:
         return None
     problem = diagnose(path, for_write=command not in READ_COMMANDS)
-    return str(problem) if problem else probe_open(path)
-
-
-def missing_raw_tables(path: Path, raw_schema: str, tables: list[str]) -> list[str]:
-    """The raw tables the generator writes that the (healthy, existing) warehouse lacks."""
-    import duckdb
-
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        present = {r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = ?", [raw_schema]
-        ).fetchall()}
-    finally:
-        con.close()
-    return [t for t in tables if t not in present]
+    if problem:
+        return str(problem)
+    refused = probe_open(path)
+    if refused or command not in READ_COMMANDS:
+        return refused
+    return unbuilt_problem(path, command, analytics_schema, raw_schema)
 
 
 def demo_problem(path: Path, raw_schema: str, tables: list[str]) -> str | None:
@@ -339,14 +383,21 @@ def demo_problem(path: Path, raw_schema: str, tables: list[str]) -> str | None:
         return str(problem)
     if (refused := probe_open(path)) is not None:
         return refused
-    missing = missing_raw_tables(path, raw_schema, tables)
-    if missing:
-        shown = ", ".join(f"{raw_schema}.{t}" for t in missing[:3]) + (", ..." if len(missing) > 3 else "")
+    present = _tables_by_schema(path)
+    missing = [t for t in tables if t not in present.get(raw_schema, set())]
+    if not missing:
+        return None
+    if not present.get(raw_schema) and not any(schema in present for schema in ("analytics", "truth")):
         return (
-            f"warehouse file {path} holds no raw data ({len(missing)} of {len(tables)} raw tables missing: "
-            f"{shown}): run `trust demo --regenerate` to generate the synthetic telco into it."
+            f"warehouse file {path} is a DuckDB database but not a trust index warehouse (no {raw_schema} "
+            f"tables): {POINT_HINT} or at a new file, or run `trust demo --regenerate` to add the synthetic "
+            "telco to it (its other schemas are kept)."
         )
-    return None
+    shown = ", ".join(f"{raw_schema}.{t}" for t in missing[:3]) + (", ..." if len(missing) > 3 else "")
+    return (
+        f"warehouse file {path} holds no raw data ({len(missing)} of {len(tables)} raw tables missing: "
+        f"{shown}): run `trust demo --regenerate` to generate the synthetic telco into it."
+    )
 
 
 def prepare_for_generation(path: Path) -> None:

@@ -97,14 +97,14 @@ def _warehouse_problem(args: argparse.Namespace) -> str | None:
     if os.environ.get("TRUST_TARGET", "duckdb").strip().lower() != "duckdb":
         return None
     from resources import warehouse_file
+    from trust_assets.config import SETTINGS
 
     if args.command == "demo" and not args.regenerate:
         from synthetic_telco.raw_schema import RAW_TABLES
-        from trust_assets.config import SETTINGS
 
         return warehouse_file.demo_problem(duckdb_path(), SETTINGS.raw_schema, [t.name for t in RAW_TABLES])
     command = f"models {args.models_command}" if args.command == "models" else args.command
-    return warehouse_file.command_problem(duckdb_path(), command)
+    return warehouse_file.command_problem(duckdb_path(), command, SETTINGS.analytics_schema, SETTINGS.raw_schema)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -53,7 +53,8 @@ def process_command(pid: int, width: int = 80) -> str | None:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return None
-    command = " ".join(part for part in raw.decode(errors="replace").split("\0") if part)
+    # Whitespace collapsed: an argument may hold newlines (python -c), and the command goes into one line.
+    command = " ".join(raw.decode(errors="replace").replace("\0", " ").split())
     if not command:
         return None
     return command if len(command) <= width else command[: width - 3] + "..."

@@ -214,9 +214,23 @@ def test_regeneration_replaces_a_broken_file_but_never_a_foreign_one(broken: dic
     assert _listing(broken["good"].parent) == before
 
 
-def test_demo_over_a_warehouse_without_raw_data_says_to_regenerate(broken: dict[str, Path]) -> None:
-    line = demo_problem(broken["good"], "raw", ["customers", "bills"])
-    assert line is not None and "holds no raw data" in line and "trust demo --regenerate" in line
+def _with_schemas(path: Path, tables: dict[str, list[str]]) -> Path:
+    con = duckdb.connect(str(path))
+    for schema, names in tables.items():
+        con.execute(f"create schema if not exists {schema}")
+        for name in names:
+            con.execute(f"create table {schema}.{name} as select 1 as i")
+    con.close()
+    return path
+
+
+def test_demo_over_a_warehouse_without_raw_data_says_to_regenerate(broken: dict[str, Path], tmp_path: Path) -> None:
+    ran_once = _with_schemas(tmp_path / "ran.duckdb", {"analytics": ["model_registry"], "raw": ["customers"]})
+    line = demo_problem(ran_once, "raw", ["customers", "bills"])
+    assert line is not None and "holds no raw data (1 of 2 raw tables missing: raw.bills)" in line
+    assert "trust demo --regenerate" in line
+    foreign = demo_problem(broken["good"], "raw", ["customers", "bills"])
+    assert foreign is not None and "not a trust index warehouse" in foreign and "--regenerate" in foreign
     assert demo_problem(broken["missing"], "raw", ["customers"]) is None
     assert "is empty" in (demo_problem(broken["empty"], "raw", ["customers"]) or "")
 
@@ -278,12 +292,12 @@ def test_the_checks_import_neither_dagster_nor_duckdb() -> None:
     assert warehouse_file.__name__ == "resources.warehouse_file"
 
 
-def test_demo_over_a_warehouse_without_raw_data_exits_at_once_with_one_line(broken: dict[str, Path]) -> None:
+def test_demo_over_someone_elses_duckdb_file_exits_at_once_with_one_line(broken: dict[str, Path]) -> None:
     before = _listing(broken["good"].parent)
     result = _trust(["demo"], broken["good"], timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()
-    assert "holds no raw data" in line and "trust demo --regenerate" in line and str(broken["good"]) in line
+    assert "not a trust index warehouse" in line and "trust demo --regenerate" in line and str(broken["good"]) in line
     assert _listing(broken["good"].parent) == before
 
 
@@ -306,3 +320,23 @@ def test_a_file_error_is_found_behind_the_errors_dagster_wraps_it_in() -> None:
     except RuntimeError as outer:
         assert warehouse_file.file_error_in(outer) is inner
     assert warehouse_file.file_error_in(ValueError("other")) is None
+
+
+def test_read_commands_over_a_warehouse_that_was_never_run_say_so(broken: dict[str, Path], tmp_path: Path) -> None:
+    raw_only = _with_schemas(tmp_path / "raw_only.duckdb", {"raw": ["customers"]})
+    for command in ("summary", "models list"):
+        line = command_problem(raw_only, command)
+        assert line is not None and "holds the raw data but no trust index yet" in line and "`trust run`" in line
+    foreign = command_problem(broken["good"], "explain")
+    assert foreign is not None and "not a trust index warehouse" in foreign
+    built = _with_schemas(tmp_path / "built.duckdb", {"raw": ["customers"],
+                                                      "analytics": ["customer_trust_signal", "model_registry"]})
+    assert all(command_problem(built, c) is None for c in ("summary", "explain", "models list", "models audit"))
+
+
+def test_a_read_command_while_another_process_writes_is_one_line(broken: dict[str, Path], holder: Holder) -> None:
+    process = holder("")
+    result = _trust(READ_COMMANDS["models list"], broken["good"])
+    assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert f"is in use by process {process.pid}" in line and "wait for it to finish" in line
