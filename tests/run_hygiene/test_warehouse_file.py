@@ -340,3 +340,32 @@ def test_a_read_command_while_another_process_writes_is_one_line(broken: dict[st
     assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()
     assert f"is in use by process {process.pid}" in line and "wait for it to finish" in line
+
+
+PARENT_WITH_CHILD = """
+import subprocess, sys, time
+from pathlib import Path
+from resources.warehouse_file import WarehouseOwnerLock
+WarehouseOwnerLock(Path(sys.argv[1]), run_id="run-with-dbt", job="daily_trust_job").acquire()
+child = subprocess.Popen([sys.executable, "-c",
+    "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('HOLDING', flush=True); time.sleep(300)",
+    sys.argv[1]], stdout=subprocess.PIPE, text=True)
+print(child.stdout.readline().strip(), child.pid, flush=True)
+time.sleep(300)
+"""
+
+
+def test_a_run_whose_dbt_child_holds_duckdb_is_named_as_the_run(broken: dict[str, Path]) -> None:
+    # Inside a run, dbt (a child process) holds DuckDB's lock: the line names the run, then the child.
+    process = subprocess.Popen([sys.executable, "-c", PARENT_WITH_CHILD, str(broken["good"])], cwd=PROJECT_ROOT,
+                               stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert process.stdout is not None
+        word, child = process.stdout.readline().split()
+        assert word == "HOLDING"
+        line = command_problem(broken["good"], "summary")
+        assert line is not None and "in use by Dagster run run-with-dbt (job daily_trust_job" in line
+        assert f"through its child process {child}" in line and f"kill {process.pid}" in line
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
