@@ -11,7 +11,12 @@ Who holds the warehouse: a Dagster run writing to it holds :class:`WarehouseOwne
 the lock when the process dies, so a killed run never leaves a stale lock. A second run is refused at its start
 with the holder's run id; a reader that meets DuckDB's own lock is told the same.
 
-Plain functions on paths, so every case is unit-testable without Dagster.
+For the command line: :func:`command_problem` (every ``trust`` command but ``demo`` and ``generate``; the
+read-only ones also need the published tables they read), :func:`demo_problem` (an existing file without raw
+data) and :func:`regenerating` (``trust generate``: replaces an empty or truncated file, holds the lock).
+
+Plain functions on paths, so every case is unit-testable without Dagster; importing this module loads neither
+Dagster nor DuckDB (the checks run first in every ``trust`` command).
 """
 
 from __future__ import annotations
