@@ -1,25 +1,26 @@
-"""Resources of the code location: the warehouse (DuckDB or BigQuery) and the choice between them."""
+"""Resources of the code location: the warehouse (DuckDB or BigQuery) and the choice between them.
 
+The names are imported on first use: ``resources.warehouse_file`` (the file checks every ``trust`` command runs
+first) must not pay for Dagster, DuckDB and Polars, and the BigQuery warehouse pulls in the Google clients.
+"""
+
+from importlib import import_module
 from typing import Any
 
-from resources.environment import Target, current_target, warehouse_resource
-from resources.warehouse import DuckDBWarehouse, WarehouseResource
+_HOMES = {
+    "BigQueryWarehouse": "resources.bigquery_warehouse",
+    "DuckDBWarehouse": "resources.warehouse",
+    "Target": "resources.environment",
+    "WarehouseResource": "resources.warehouse",
+    "current_target": "resources.environment",
+    "warehouse_resource": "resources.environment",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The BigQuery warehouse pulls in the Google client libraries: import it only when asked for.
-    if name == "BigQueryWarehouse":
-        from resources.bigquery_warehouse import BigQueryWarehouse
-
-        return BigQueryWarehouse
+    if name in _HOMES:
+        return getattr(import_module(_HOMES[name]), name)
     raise AttributeError(name)
 
 
-__all__ = [
-    "BigQueryWarehouse",
-    "DuckDBWarehouse",
-    "Target",
-    "WarehouseResource",
-    "current_target",
-    "warehouse_resource",
-]
+__all__ = sorted(_HOMES)

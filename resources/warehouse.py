@@ -20,9 +20,16 @@ from typing import Any
 import dagster as dg
 import duckdb
 import polars as pl
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from resources.sql_dialect import duckdb_sql
+from resources.warehouse_file import (
+    WarehouseFileError,
+    WarehouseOwnerLock,
+    diagnose,
+    explain_open_error,
+    require_usable,
+)
 from trust_assets.config import duckdb_settings
 
 
@@ -101,26 +108,79 @@ def _check_frame_in_window(frame: pl.DataFrame, start: date, end: date, column: 
 
 class DuckDBWarehouse(WarehouseResource):
     """The embedded default: one DuckDB file. Connections are opened per operation and closed at once,
-    because DuckDB allows one writer process per file and dbt opens its own connection in between."""
+    because DuckDB allows one writer process per file and dbt opens its own connection in between.
+
+    Reads never create the file (a missing warehouse has no tables; reading rows from it is an error that says
+    so), and every error DuckDB raises on opening the file becomes a one-line :class:`WarehouseFileError`.
+    Inside a Dagster run the resource checks the file before the first step and holds the warehouse's owner
+    lock for the whole run (resources/warehouse_file.py), so a second run is refused with the first one's id.
+    """
 
     path: str = Field(description="Absolute path of the DuckDB warehouse file.")
+    _owner_lock: WarehouseOwnerLock | None = PrivateAttr(default=None)
 
     @property
     def engine(self) -> str:
         return "duckdb"
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run = context.dagster_run
+        if run is None:  # sensors and schedules only read, between runs: no lock, no checks
+            return
+        path = Path(self.path)
+        # Fail the run before its first step, with what is wrong with the file, rather than as "rules broken"
+        # in the raw contract or as a DuckDB traceback half-way through.
+        require_usable(path, for_write=True)
+        lock = WarehouseOwnerLock(path, run_id=run.run_id, job=run.job_name)
+        lock.acquire()
+        try:
+            # Another process (not a Dagster run: `trust generate`, a notebook) may hold DuckDB's own lock.
+            with self.connect():
+                pass
+        except BaseException:
+            lock.release()
+            raise
+        self._owner_lock = lock
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._owner_lock is not None:
+            self._owner_lock.release()
+            self._owner_lock = None
+
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.path, read_only=read_only and Path(self.path).exists())
+        path = Path(self.path)
+        if not read_only:
+            # Writes may create a new warehouse (tests and the generator start from nothing).
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.Error as error:
+            # The file's own problem (empty, truncated, foreign) says more than DuckDB's message about it.
+            problem = diagnose(path) if path.exists() else None
+            raise WarehouseFileError(str(problem or explain_open_error(path, error))) from None
         try:
             apply_duckdb_settings(con)
             yield con
+        except duckdb.IOException:
+            # A file cut short opens and fails on the first block it lacks: say so when that is the cause.
+            problem = diagnose(path)
+            if problem:
+                raise WarehouseFileError(str(problem)) from None
+            raise
         finally:
             con.close()
 
-    def read(self, sql: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
+    @contextmanager
+    def _connect_existing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for reading: the file must exist (reading never creates it)."""
+        if not Path(self.path).exists():
+            raise WarehouseFileError(str(diagnose(Path(self.path)) or f"warehouse file {self.path} does not exist"))
         with self.connect() as con:
+            yield con
+
+    def read(self, sql: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
+        with self._connect_existing() as con:
             return con.execute(self.render(sql), dict(params or {})).pl()
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
@@ -128,6 +188,8 @@ class DuckDBWarehouse(WarehouseResource):
             con.execute(self.render(sql), dict(params or {}))
 
     def table_exists(self, table: str, schema: str | None = None) -> bool:
+        if not Path(self.path).exists():
+            return False
         with self.connect() as con:
             found = con.execute(
                 "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
@@ -136,6 +198,8 @@ class DuckDBWarehouse(WarehouseResource):
         return bool(found and found[0])
 
     def columns(self, table: str, schema: str | None = None) -> list[str]:
+        if not Path(self.path).exists():
+            return []
         with self.connect() as con:
             rows = con.execute(
                 "select column_name from information_schema.columns where table_schema = ? and table_name = ?"
@@ -145,6 +209,8 @@ class DuckDBWarehouse(WarehouseResource):
         return [r[0] for r in rows]
 
     def column_types(self, table: str, schema: str | None = None) -> dict[str, str]:
+        if not Path(self.path).exists():
+            return {}
         with self.connect() as con:
             rows = con.execute(
                 "select column_name, data_type from information_schema.columns where table_schema = ? "

@@ -27,10 +27,13 @@ def _ensure_dagster_home() -> None:
 
 
 def _generate(customers: int, seed: int, end: date) -> None:
+    from resources.warehouse_file import regenerating
     from synthetic_telco.generate import generate_telco
 
     print(f"Generating the synthetic telco: {customers:,} customers, seed {seed}, history to {end} ...")
-    report = generate_telco(duckdb_path(), customers=customers, seed=seed, end_date=end)
+    # Replaces an empty or truncated file, refuses a foreign one, and holds the warehouse while writing.
+    with regenerating(duckdb_path()):
+        report = generate_telco(duckdb_path(), customers=customers, seed=seed, end_date=end)
     print(report)
 
 
@@ -111,8 +114,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _warehouse_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the local warehouse file for this command, in one line (resources/warehouse_file.py)."""
+    if os.environ.get("TRUST_TARGET", "duckdb").strip().lower() != "duckdb":
+        return None
+    from resources import warehouse_file
+    from trust_assets.config import SETTINGS
+
+    if args.command == "demo" and not args.regenerate:
+        from synthetic_telco.raw_schema import RAW_TABLES
+
+        return warehouse_file.demo_problem(duckdb_path(), SETTINGS.raw_schema, [t.name for t in RAW_TABLES])
+    command = f"models {args.models_command}" if args.command == "models" else args.command
+    return warehouse_file.command_problem(duckdb_path(), command, SETTINGS.analytics_schema, SETTINGS.raw_schema)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from resources.warehouse_file import file_error_in
+
+    # One line and a non-zero exit instead of a traceback, an empty table or a file created by a read.
+    try:
+        problem = _warehouse_problem(args)
+        if problem is None:
+            return _main(args)
+    except Exception as error:
+        found = file_error_in(error)  # also when a Dagster run failed on it
+        if found is None:
+            raise
+        problem = str(found)
+    print(f"trust: {problem}", file=sys.stderr)
+    return 2
+
+
+def _main(args: argparse.Namespace) -> int:
     from trust_assets.monitoring import explain_cli
 
     if args.command in explain_cli.COMMANDS:

@@ -55,8 +55,12 @@ def test_every_models_command_has_help(command: str, capsys: pytest.CaptureFixtu
 
 
 def test_refused_command_exits_with_status_one(tmp_path, monkeypatch, capsys) -> None:
+    import duckdb
+
     from trust_assets import cli
 
+    # A warehouse file must exist (the CLI refuses a missing one before anything else); the actor is refused.
+    duckdb.connect(str(tmp_path / "empty.duckdb")).close()
     monkeypatch.setenv("TRUST_DUCKDB_PATH", str(tmp_path / "empty.duckdb"))
     assert cli.main(["models", "approve", "tv-none", "--reason", "x", "--approver", " "]) == 1
     assert "refused" in capsys.readouterr().out
