@@ -22,18 +22,9 @@ import duckdb
 import polars as pl
 from pydantic import Field
 
+# apply_duckdb_settings lives with the plain reader (no Dagster) and is re-exported here for existing callers.
+from resources.read_only import apply_duckdb_settings
 from resources.sql_dialect import duckdb_sql
-from trust_assets.config import duckdb_settings
-
-
-def apply_duckdb_settings(con: duckdb.DuckDBPyConnection) -> None:
-    """Apply the warehouse's DuckDB settings (config.duckdb_settings: the memory limit dbt's connections use too).
-
-    SET rather than connect(config=...): a file already open in this process (dbt-duckdb's, kept by the dbt
-    metadata reads) refuses a second connection with a different connect-time configuration.
-    """
-    for name, value in duckdb_settings().items():
-        con.execute(f"SET {name} = '{value.replace(chr(39), chr(39) * 2)}'")
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from resources.warehouse import WarehouseResource
+if TYPE_CHECKING:  # `trust summary` reads through resources.read_only, without Dagster
+    from resources.read_only import WarehouseReader
 
 
-def trust_signal_summary(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:
+def trust_signal_summary(warehouse: WarehouseReader, start: date, end: date) -> pl.DataFrame:
     return warehouse.read(
         """
         select cohort,
@@ -31,7 +33,7 @@ def trust_signal_summary(warehouse: WarehouseResource, start: date, end: date) -
     )
 
 
-def production_models(warehouse: WarehouseResource) -> pl.DataFrame:
+def production_models(warehouse: WarehouseReader) -> pl.DataFrame:
     registry = warehouse.read(
         "select model_version, cohort, status, ruler_version, metrics from {analytics}.model_registry"
         " where status = 'production' order by cohort"
@@ -44,7 +46,7 @@ def production_models(warehouse: WarehouseResource) -> pl.DataFrame:
     )
 
 
-def render_summary(warehouse: WarehouseResource, start: date, end: date) -> str:
+def render_summary(warehouse: WarehouseReader, start: date, end: date) -> str:
     with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, tbl_width_chars=140):
         scores = str(trust_signal_summary(warehouse, start, end))
         models = str(production_models(warehouse))

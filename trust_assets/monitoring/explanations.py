@@ -29,16 +29,19 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from resources.warehouse import WarehouseResource
-from trust_assets.assets.reference import RULER_TABLE, read_feature_rows
 from trust_assets.config import SETTINGS, Cohort, feature_names
 from trust_assets.scoring.arithmetic import ScoringModel, raw_score_expr, trust_expr, with_top_drivers
+from trust_assets.scoring.feature_reads import read_features
+from trust_assets.scoring.reference_stats import RULER_TABLE
 from trust_assets.scoring.registry import ModelStatus, scoring_model
 from trust_assets.scoring.standardise import standardise, z_column
+
+if TYPE_CHECKING:  # `trust explain` reads through resources.read_only, without Dagster
+    from resources.read_only import WarehouseReader
 
 SIGNAL_TABLE = "customer_trust_signal"
 WEIGHTS_TABLE = "trust_model_weights"
@@ -64,7 +67,7 @@ class ModelVersion:
         return feature_names(self.cohort)
 
 
-def load_model_version(warehouse: WarehouseResource, model_version: str) -> ModelVersion:
+def load_model_version(warehouse: WarehouseReader, model_version: str) -> ModelVersion:
     """A registered model version with its weights and the rows of the ruler version it was trained with."""
     registry = warehouse.read(
         f"select * from {{analytics}}.{REGISTRY_TABLE} where model_version = $v", {"v": model_version}
@@ -85,7 +88,7 @@ def load_model_version(warehouse: WarehouseResource, model_version: str) -> Mode
     return ModelVersion(cohort=str(row["cohort"]), model=model, ruler=ruler, registry_row=row, weights=weights)
 
 
-def production_version(warehouse: WarehouseResource, cohort: str) -> str:
+def production_version(warehouse: WarehouseReader, cohort: str) -> str:
     rows = warehouse.read(
         f"select model_version from {{analytics}}.{REGISTRY_TABLE} where cohort = $c and status = $s",
         {"c": cohort, "s": ModelStatus.PRODUCTION.value},
@@ -95,7 +98,7 @@ def production_version(warehouse: WarehouseResource, cohort: str) -> str:
     return str(rows["model_version"][0])
 
 
-def published_row(warehouse: WarehouseResource, customer_id: str, cohort: str, day: date) -> dict[str, Any] | None:
+def published_row(warehouse: WarehouseReader, customer_id: str, cohort: str, day: date) -> dict[str, Any] | None:
     """The customer's published trust-signal row of that date, if any."""
     rows = warehouse.read(
         f"select * from {{analytics}}.{SIGNAL_TABLE} where snapshot_date = $d and cohort = $c and customer_id = $id",
@@ -104,9 +107,9 @@ def published_row(warehouse: WarehouseResource, customer_id: str, cohort: str, d
     return rows.row(0, named=True) if rows.height else None
 
 
-def feature_row(warehouse: WarehouseResource, customer_id: str, cohort: str, day: date) -> pl.DataFrame:
+def feature_row(warehouse: WarehouseReader, customer_id: str, cohort: str, day: date) -> pl.DataFrame:
     """The customer's feature row of that date (one row), as scoring reads it."""
-    rows = read_feature_rows(
+    rows = read_features(
         warehouse, Cohort(cohort), "snapshot_date = $d and customer_id = $id", {"d": day, "id": customer_id}
     )
     if rows.height != 1:
@@ -320,7 +323,7 @@ def _published_or(computed: float, published: float | None, which: str) -> float
 
 # --- warehouse entry points --------------------------------------------------------------------------------------
 def _version_of_date(
-    warehouse: WarehouseResource, customer_id: str, cohort: str, day: date, model_version: str | None
+    warehouse: WarehouseReader, customer_id: str, cohort: str, day: date, model_version: str | None
 ) -> tuple[str, dict[str, Any] | None]:
     """The version to explain with: as asked, else the one that published the row, else production."""
     published = published_row(warehouse, customer_id, cohort, day)
@@ -332,7 +335,7 @@ def _version_of_date(
 
 
 def explain(
-    warehouse: WarehouseResource, customer_id: str, cohort: str, day: date, model_version: str | None = None
+    warehouse: WarehouseReader, customer_id: str, cohort: str, day: date, model_version: str | None = None
 ) -> Explanation:
     """The decomposition of a customer's score on a date (by default with the version that published it)."""
     version_id, published = _version_of_date(warehouse, customer_id, cohort, day, model_version)
@@ -341,7 +344,7 @@ def explain(
 
 
 def attribute(
-    warehouse: WarehouseResource,
+    warehouse: WarehouseReader,
     customer_id: str,
     cohort: str,
     date_from: date,

@@ -13,12 +13,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from resources.warehouse import WarehouseResource
 from trust_assets.config import SETTINGS
+
+if TYPE_CHECKING:  # the resource imports Dagster; `trust models audit` reads without it
+    from resources.warehouse import WarehouseResource
 
 AUDIT_TABLE = SETTINGS.operations.audit_table
 

@@ -11,13 +11,15 @@ audit trail.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from resources.warehouse import WarehouseResource
 from trust_assets.operations.audit import AuditEvent, EventType, record
 from trust_assets.scoring.registry import REGISTRY_SCHEMA, ModelStatus
+
+if TYPE_CHECKING:  # the resource imports Dagster; `trust models list` reads without it
+    from resources.warehouse import WarehouseResource
 
 REGISTRY_TABLE = "model_registry"
 IMMUTABLE_COLUMNS: tuple[str, ...] = tuple(c for c in REGISTRY_SCHEMA if c != "status")
