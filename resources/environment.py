@@ -9,6 +9,8 @@ always see the same warehouse.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -69,15 +71,20 @@ def warehouse_resource(target: Target | None = None) -> WarehouseResource:
     return DuckDBWarehouse(path=str(path), analytics_schema=SETTINGS.analytics_schema)
 
 
-def read_only_warehouse(target: Target | None = None) -> WarehouseReader:
+@contextmanager
+def read_only_warehouse(target: Target | None = None) -> Iterator[WarehouseReader]:
     """The warehouse for commands that only read (``trust summary``, ``explain``, ``attribute``, ``models list``,
-    ``models audit``). DuckDB: the file opened read-only by a plain reader, without the Dagster resource whose
-    import alone takes several seconds. BigQuery: its resource (reads only; the client start-up dominates anyway).
+    ``models audit``), for the duration of the block. DuckDB: the file opened read-only, once, by a plain reader,
+    without the Dagster resource whose import alone takes several seconds. BigQuery: its resource (it only reads
+    here; the client's own start-up dominates anyway).
     """
     target = target or current_target()
     if target is Target.BIGQUERY:
-        return bigquery_warehouse()
+        yield bigquery_warehouse()
+        return
     from resources.read_only import ReadOnlyDuckDB
 
-    return ReadOnlyDuckDB(path=str(duckdb_path()), analytics_schema=SETTINGS.analytics_schema,
-                          raw_schema=SETTINGS.raw_schema)
+    reader = ReadOnlyDuckDB(path=str(duckdb_path()), analytics_schema=SETTINGS.analytics_schema,
+                            raw_schema=SETTINGS.raw_schema)
+    with reader.held_open():
+        yield reader

@@ -57,27 +57,28 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("--customer is empty: give a customer_id, e.g. C0000001")
     if args.command == "attribute" and args.date_from > args.date_to:
         raise CommandError(f"--from {args.date_from} is after --to {args.date_to}: give the earlier date first")
-    warehouse = read_only_warehouse()
     try:
-        if args.command == "explain":
-            result = explain(warehouse, customer, args.cohort, args.date, args.model_version)
-            if args.json:
-                print(json.dumps({
-                    "customer_id": result.customer_id, "cohort": result.cohort,
-                    "snapshot_date": result.snapshot_date.isoformat(), "model_version": result.model_version,
-                    "ruler_version": result.ruler_version, "raw_score": result.raw_score,
-                    "trust_score": result.trust_score, "top_drivers": result.top_drivers,
-                    "terms": result.terms.to_dicts(),
-                }, indent=2))  # fmt: skip
+        with read_only_warehouse() as warehouse:
+            if args.command == "explain":
+                result = explain(warehouse, customer, args.cohort, args.date, args.model_version)
             else:
-                print(result.render())
-        else:
-            result_a = attribute(warehouse, customer, args.cohort, args.date_from, args.date_to)
-            if args.json:
-                payload = {**result_a.as_dict(), "behaviour_by_feature": result_a.behaviour_by_feature.to_dicts()}
-                print(json.dumps(payload, indent=2))
-            else:
-                print(result_a.render())
+                change = attribute(warehouse, customer, args.cohort, args.date_from, args.date_to)
     except ExplanationError as exc:
         raise CommandError(str(exc)) from exc
+    if args.command == "explain":
+        if args.json:
+            print(json.dumps({
+                "customer_id": result.customer_id, "cohort": result.cohort,
+                "snapshot_date": result.snapshot_date.isoformat(), "model_version": result.model_version,
+                "ruler_version": result.ruler_version, "raw_score": result.raw_score,
+                "trust_score": result.trust_score, "top_drivers": result.top_drivers,
+                "terms": result.terms.to_dicts(),
+            }, indent=2))  # fmt: skip
+        else:
+            print(result.render())
+    elif args.json:
+        payload = {**change.as_dict(), "behaviour_by_feature": change.behaviour_by_feature.to_dicts()}
+        print(json.dumps(payload, indent=2))
+    else:
+        print(change.render())
     return 0

@@ -122,27 +122,29 @@ def _read(args: argparse.Namespace) -> int:
 
     if args.models_command == "audit" and args.last <= 0:
         raise CommandError(f"--last {args.last}: give a positive number of events")
-    warehouse = read_only_warehouse()
+    with read_only_warehouse() as warehouse:
+        if args.models_command == "list":
+            frame = read_registry(warehouse)
+        else:
+            frame = audit.read_trail(warehouse, model_version=args.version, cohort=args.cohort).tail(args.last)
     if args.models_command == "list":
-        registry = read_registry(warehouse)
         if args.cohort:
-            registry = registry.filter(pl.col("cohort") == args.cohort)
-        _print(registry.select("cohort", "model_version", "status", "trained_at", "created_by", "churn_auc",
-                               "recontract_auc", "nrc_r2").sort("cohort", "trained_at"), squeeze=("created_by",))
+            frame = frame.filter(pl.col("cohort") == args.cohort)
+        _print(frame.select("cohort", "model_version", "status", "trained_at", "created_by", "churn_auc",
+                            "recontract_auc", "nrc_r2").sort("cohort", "trained_at"), squeeze=("created_by",))
         return 0
-    trail = audit.read_trail(warehouse, model_version=args.version, cohort=args.cohort).tail(args.last)
     if args.json:
-        for event in trail.iter_rows(named=True):
+        for event in frame.iter_rows(named=True):
             print(json.dumps(event, default=str))
         return 0
     status = [_status_change(audit.state(b), audit.state(a))
-              for b, a in trail.select("before_state", "after_state").iter_rows()]
-    shown = trail.select("occurred_at", "event_type", "model_version", "actor").with_columns(
+              for b, a in frame.select("before_state", "after_state").iter_rows()]
+    shown = frame.select("occurred_at", "event_type", "model_version", "actor").with_columns(
         pl.Series("status", status, dtype=pl.String)
     )
     # The reason is the line a reader needs in full: under its event, wrapped, rather than cut in a column.
     _print(shown.select("occurred_at", "event_type", "model_version", "status", "actor"), squeeze=("actor",),
-           notes=trail["reason"].to_list())
+           notes=frame["reason"].to_list())
     return 0
 
 

@@ -74,9 +74,10 @@ def run(args: argparse.Namespace) -> int:
     from trust_assets.published import scored_dates
     from trust_assets.summary import render_summary
 
-    warehouse = read_only_warehouse()
-    chosen = resolve_range(scored_dates(warehouse), args.start, args.end)
+    with read_only_warehouse() as warehouse:
+        chosen = resolve_range(scored_dates(warehouse), args.start, args.end)
+        text = render_summary(warehouse, chosen.start, chosen.end)
     if chosen.note:
         print(f"Summary of {chosen.note}.")
-    print(render_summary(warehouse, chosen.start, chosen.end))
+    print(text)
     return 0
