@@ -59,8 +59,9 @@ def sql_literal(value: object) -> str:
         return "NULL"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return f"CAST({value} AS BIGINT)"
+    if isinstance(value, int):  # the narrowest of the types the client picks
+        kind = "INTEGER" if -(2**31) <= value < 2**31 else "BIGINT" if -(2**63) <= value < 2**63 else "HUGEINT"
+        return f"CAST({value} AS {kind})"
     if isinstance(value, float):
         return f"CAST('{value!r}' AS DOUBLE)"
     if isinstance(value, datetime):  # before date: a datetime is a date
