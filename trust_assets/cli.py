@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -107,10 +108,11 @@ def _read_only(handler: Callable[[argparse.Namespace], int], args: argparse.Name
 
 def _unreadable(exc: Exception) -> str:
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if "lock" in first.lower():
-        held_by = first[first.find("Conflicting lock"):] if "Conflicting lock" in first else first
-        return (f"the warehouse {duckdb_path()} is locked by another process, probably a run writing to it "
-                f"({held_by.rstrip('.')}): try again when it has finished")
+    if "Could not set lock" in first:  # DuckDB: another process opened the file for writing
+        pid = re.search(r"\(PID (\d+)\)", first)
+        holder = f"another process (PID {pid.group(1)})" if pid else "another process"
+        return (f"the warehouse {duckdb_path()} is locked by {holder}, probably a run writing to it: "
+                "try again when it has finished")
     return f"the warehouse {duckdb_path()} could not be read: {first}"
 
 
