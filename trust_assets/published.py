@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-import polars as pl
-
 if TYPE_CHECKING:
     from resources.read_only import WarehouseReader
 
@@ -27,6 +25,8 @@ def scored_dates(warehouse: WarehouseReader, cohort: str | None = None) -> list[
     frame = warehouse.read(
         f"select distinct snapshot_date from {{analytics}}.{SIGNAL_TABLE} {where} order by snapshot_date", params
     )
+    import polars as pl  # here, not at the top: `trust --help` and the argument checks do not need Polars
+
     return [d for d in frame["snapshot_date"].cast(pl.Date).to_list() if d is not None]
 
 
