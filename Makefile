@@ -9,7 +9,7 @@ ARGS ?=
 DEV := PYTHON="$(PYTHON)" VENV="$(VENV)" bash scripts/dev.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test ui lint bench dbt-docs chromium lock clean distclean
+.PHONY: help setup demo test ui trust lint bench dbt-docs chromium lock clean distclean
 
 help: ## List the targets
 	@echo "usage: make <target> [ARGS='extra arguments, e.g. for pytest']"
@@ -26,6 +26,9 @@ test: ## setup, install chromium if missing, run the whole test suite (ARGS go t
 
 ui: ## setup, then the Dagster UI (dagster dev) on http://127.0.0.1:3000
 	@$(DEV) ui
+
+trust: ## setup, then the trust command line (ARGS='summary', ARGS='--help', ...)
+	@$(DEV) trust $(ARGS)
 
 lint: ## ruff check (the rules in pyproject.toml)
 	@$(DEV) lint

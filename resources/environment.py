@@ -9,12 +9,16 @@ always see the same warehouse.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import dagster as dg
-
-from resources.warehouse import DuckDBWarehouse, WarehouseResource
 from trust_assets.config import SETTINGS, duckdb_path
+
+if TYPE_CHECKING:  # resources.warehouse pulls in Dagster: imported where used, so choosing a target stays cheap
+    from resources.read_only import WarehouseReader
+    from resources.warehouse import WarehouseResource
 
 
 class Target(StrEnum):
@@ -36,6 +40,7 @@ def bigquery_warehouse() -> WarehouseResource:
     The project and the optional base64 service-account key are Dagster ``EnvVar`` values: resolved when a run
     starts, shown in the UI by variable name, never by value. Nothing here opens a connection.
     """
+    import dagster as dg
     from dagster_gcp import BigQueryResource
 
     from resources.bigquery_warehouse import BigQueryWarehouse
@@ -55,6 +60,8 @@ def bigquery_warehouse() -> WarehouseResource:
 
 
 def warehouse_resource(target: Target | None = None) -> WarehouseResource:
+    from resources.warehouse import DuckDBWarehouse
+
     target = target or current_target()
     if target is Target.BIGQUERY:
         return bigquery_warehouse()
@@ -62,3 +69,22 @@ def warehouse_resource(target: Target | None = None) -> WarehouseResource:
     # dbt runs as a child process with cwd dbt_project/: hand it the same absolute file.
     os.environ["TRUST_DUCKDB_PATH"] = str(path)
     return DuckDBWarehouse(path=str(path), analytics_schema=SETTINGS.analytics_schema)
+
+
+@contextmanager
+def read_only_warehouse(target: Target | None = None) -> Iterator[WarehouseReader]:
+    """The warehouse for commands that only read (``trust summary``, ``explain``, ``attribute``, ``models list``,
+    ``models audit``), for the duration of the block. DuckDB: the file opened read-only, once, by a plain reader,
+    without the Dagster resource whose import alone takes several seconds. BigQuery: its resource (it only reads
+    here; the client's own start-up dominates anyway).
+    """
+    target = target or current_target()
+    if target is Target.BIGQUERY:
+        yield bigquery_warehouse()
+        return
+    from resources.read_only import ReadOnlyDuckDB
+
+    reader = ReadOnlyDuckDB(path=str(duckdb_path()), analytics_schema=SETTINGS.analytics_schema,
+                            raw_schema=SETTINGS.raw_schema)
+    with reader.held_open():
+        yield reader

@@ -27,7 +27,7 @@ _ANALYTICS = "__trust_analytics__"
 _RAW = "__trust_raw__"
 # Percentile resolution of the BigQuery rewrite (approx_quantiles buckets).
 _QUANTILE_BUCKETS = 100
-_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def duckdb_sql(sql: str, analytics: str, raw: str) -> str:
@@ -36,7 +36,7 @@ def duckdb_sql(sql: str, analytics: str, raw: str) -> str:
 
 
 def parameter_names(sql: str) -> set[str]:
-    return set(_PARAMETER.findall(sql))
+    return set(PARAMETER.findall(sql))
 
 
 def _aggregate_quantile(node: exp.Expression) -> exp.Expression:

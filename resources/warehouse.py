@@ -22,6 +22,8 @@ import duckdb
 import polars as pl
 from pydantic import Field, PrivateAttr
 
+# apply_duckdb_settings lives with the plain reader (no Dagster) and is re-exported here for existing callers.
+from resources.read_only import apply_duckdb_settings
 from resources.sql_dialect import duckdb_sql
 from resources.warehouse_file import (
     WarehouseFileError,
@@ -30,17 +32,6 @@ from resources.warehouse_file import (
     explain_open_error,
     require_usable,
 )
-from trust_assets.config import duckdb_settings
-
-
-def apply_duckdb_settings(con: duckdb.DuckDBPyConnection) -> None:
-    """Apply the warehouse's DuckDB settings (config.duckdb_settings: the memory limit dbt's connections use too).
-
-    SET rather than connect(config=...): a file already open in this process (dbt-duckdb's, kept by the dbt
-    metadata reads) refuses a second connection with a different connect-time configuration.
-    """
-    for name, value in duckdb_settings().items():
-        con.execute(f"SET {name} = '{value.replace(chr(39), chr(39) * 2)}'")
 
 
 class WarehouseResource(dg.ConfigurableResource):

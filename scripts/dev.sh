@@ -23,6 +23,7 @@ usage: bash scripts/dev.sh <command> [args]
   demo       setup, then generate the synthetic telco and materialise the whole graph (trust demo)
   test       setup, install chromium if missing, run the test suite (extra args go to pytest)
   ui         setup, then the Dagster UI (dagster dev) on http://127.0.0.1:3000 (PORT=... to change)
+  trust      setup, then the `trust` command line with the given arguments (`trust --help` lists them)
   lint       ruff check (the rules in pyproject.toml)
   bench      run every benchmarks/*.py; `bench NAME [args]` runs benchmarks/NAME.py only
              (e.g. `bench daily_partition --customers 20000`, see docs/performance.md)
@@ -109,6 +110,12 @@ cmd_demo() {
     exec "$VENV/bin/trust" demo "$@"
 }
 
+cmd_trust() {
+    cmd_setup
+    use_local_instance
+    exec "$VENV/bin/trust" "$@"
+}
+
 cmd_chromium() {
     bash "$ROOT/scripts/install_chromium.sh"
 }
@@ -190,6 +197,7 @@ main() {
         demo) cmd_demo "$@" ;;
         test) cmd_test "$@" ;;
         ui) cmd_ui ;;
+        trust) cmd_trust "$@" ;;
         lint) cmd_lint ;;
         bench) cmd_bench "$@" ;;
         dbt-docs) cmd_dbt_docs ;;

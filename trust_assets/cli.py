@@ -7,16 +7,26 @@
     trust explain    decompose a customer's score into per-feature terms (w_f * z_f)
     trust attribute  split a customer's score change into behaviour and model parts
     trust models     operate the models: list, train, shadow, gate, approve, promote, rollback, archive, audit
+
+The command bodies live in trust_assets/cli_commands/. Only argparse and the configuration are imported here:
+each command imports what it needs when it runs, so the read-only ones (``summary``, ``explain``, ``attribute``,
+``models list``, ``models audit``) start without loading the Dagster code location. A mistaken command (an unknown
+id, a date that was not scored, an empty range) ends in one line on stderr that names the mistake, and exit
+status 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 
+from trust_assets.cli_commands import explain, models, summary
+from trust_assets.cli_commands.common import CommandError, iso_date
 from trust_assets.config import PROJECT_ROOT, default_end_date, duckdb_path
 
 
@@ -78,10 +88,6 @@ def _run(end: date, days: int, command: str, generate: tuple[int, int] | None = 
     return 0
 
 
-def _date(value: str) -> date:
-    return date.fromisoformat(value)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trust", description="The Experiential Trust Index.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,28 +95,22 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="generate the synthetic telco if missing, then materialise the whole graph")
     demo.add_argument("--customers", type=int, default=20_000, help="synthetic customers (default 20,000)")
     demo.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
-    demo.add_argument("--end-date", type=_date, default=None, help="last day of history (default yesterday)")
+    demo.add_argument("--end-date", type=iso_date, default=None, help="last day of history (default yesterday)")
     demo.add_argument("--days", type=int, default=7, help="latest days to score (default 7)")
     demo.add_argument("--regenerate", action="store_true", help="regenerate even if the warehouse exists")
 
     gen = sub.add_parser("generate", help="(re)generate the synthetic telco into the warehouse")
     gen.add_argument("--customers", type=int, default=20_000)
     gen.add_argument("--seed", type=int, default=42)
-    gen.add_argument("--end-date", type=_date, default=None)
+    gen.add_argument("--end-date", type=iso_date, default=None)
 
     run = sub.add_parser("run", help="materialise the whole graph over the existing warehouse")
-    run.add_argument("--end-date", type=_date, default=None, help="last day to score (default yesterday)")
+    run.add_argument("--end-date", type=iso_date, default=None, help="last day to score (default yesterday)")
     run.add_argument("--days", type=int, default=7, help="latest days to score (default 7)")
 
-    summary = sub.add_parser("summary", help="print the published scores and the production models")
-    summary.add_argument("--start", type=_date, required=True)
-    summary.add_argument("--end", type=_date, required=True)
-    from trust_assets.monitoring import explain_cli
-
-    explain_cli.add_subcommands(sub)
-    from trust_assets.operations.cli import add_models_parser
-
-    add_models_parser(sub)
+    summary.add_parser(sub)
+    explain.add_parsers(sub)
+    models.add_parsers(sub)
     return parser
 
 
@@ -129,6 +129,33 @@ def _warehouse_problem(args: argparse.Namespace) -> str | None:
     return warehouse_file.command_problem(duckdb_path(), command, SETTINGS.analytics_schema, SETTINGS.raw_schema)
 
 
+def is_read_only(args: argparse.Namespace) -> bool:
+    """Whether the parsed command only reads the warehouse (it must never create or change a file)."""
+    if args.command == "models":
+        return args.models_command in models.READ_ONLY_COMMANDS
+    return args.command in ("summary", *explain.COMMANDS)
+
+
+def _read_only(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a read-only command; a warehouse that cannot be read ends in one line, not a DuckDB traceback."""
+    import duckdb
+
+    try:
+        return handler(args)
+    except duckdb.Error as exc:
+        raise CommandError(_unreadable(exc), exit_code=1) from exc
+
+
+def _unreadable(exc: Exception) -> str:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "Could not set lock" in first:  # DuckDB: another process opened the file for writing
+        pid = re.search(r"\(PID (\d+)\)", first)
+        holder = f"another process (PID {pid.group(1)})" if pid else "another process"
+        return (f"the warehouse {duckdb_path()} is locked by {holder}, probably a run writing to it: "
+                "try again when it has finished")
+    return f"the warehouse {duckdb_path()} could not be read: {first}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from resources.warehouse_file import file_error_in
@@ -137,7 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         problem = _warehouse_problem(args)
         if problem is None:
-            return _main(args)
+            return _dispatch(args)
+    except CommandError as exc:
+        name = " ".join(filter(None, ["trust", args.command, getattr(args, "models_command", None)]))
+        print(f"{name}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
     except Exception as error:
         found = file_error_in(error)  # also when a Dagster run failed on it
         if found is None:
@@ -147,15 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _main(args: argparse.Namespace) -> int:
-    from trust_assets.monitoring import explain_cli
-
-    if args.command in explain_cli.COMMANDS:
-        return explain_cli.run(args)
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "summary":
+        return _read_only(summary.run, args)
+    if args.command in explain.COMMANDS:
+        return _read_only(explain.run, args)
     if args.command == "models":
-        from trust_assets.operations.cli import run_models
-
-        return run_models(args)
+        return _read_only(models.run, args) if is_read_only(args) else models.run(args)
     end = getattr(args, "end_date", None) or default_end_date()
     if args.command == "demo":
         generate = args.regenerate or not duckdb_path().exists()
@@ -166,11 +195,6 @@ def _main(args: argparse.Namespace) -> int:
         _generate(args.customers, args.seed, end)
     elif args.command == "run":
         return _run(end, args.days, "run")
-    elif args.command == "summary":
-        from resources import warehouse_resource
-        from trust_assets.summary import render_summary
-
-        print(render_summary(warehouse_resource(), args.start, args.end))
     return 0
 
 

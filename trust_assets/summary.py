@@ -1,18 +1,26 @@
-"""A short, printable summary of what the pipeline published (used by ``trust demo`` and ``trust summary``)."""
+"""A short, printable summary of what the pipeline published (used by ``trust demo`` and ``trust summary``).
+
+Plain reads with DuckDB and Polars (``trust summary`` starts without the Dagster code location); the tables are
+laid out for a 120-column terminal and always show every column, p10 (the low tail, where trust erodes) included.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import date
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from resources.warehouse import WarehouseResource
+from trust_assets.cli_commands.common import TABLE_WIDTH, render_table
+from trust_assets.published import SIGNAL_TABLE
 
+if TYPE_CHECKING:  # `trust summary` reads through resources.read_only, without Dagster
+    from resources.read_only import WarehouseReader
 
-def trust_signal_summary(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:
+def trust_signal_summary(warehouse: WarehouseReader, start: date, end: date) -> pl.DataFrame:
     return warehouse.read(
-        """
+        f"""
         select cohort,
                count(*) as rows,
                count(distinct snapshot_date) as days,
@@ -22,7 +30,7 @@ def trust_signal_summary(warehouse: WarehouseResource, start: date, end: date) -
                round(quantile_cont(trust_score, 0.9), 3) as p90,
                round(avg(missing_features), 2) as mean_missing,
                min(model_version) as model_version
-        from {analytics}.customer_trust_signal
+        from {{analytics}}.{SIGNAL_TABLE}
         where snapshot_date between $start and $end
         group by cohort
         order by cohort
@@ -31,7 +39,7 @@ def trust_signal_summary(warehouse: WarehouseResource, start: date, end: date) -
     )
 
 
-def production_models(warehouse: WarehouseResource) -> pl.DataFrame:
+def production_models(warehouse: WarehouseReader) -> pl.DataFrame:
     registry = warehouse.read(
         "select model_version, cohort, status, ruler_version, metrics from {analytics}.model_registry"
         " where status = 'production' order by cohort"
@@ -44,11 +52,11 @@ def production_models(warehouse: WarehouseResource) -> pl.DataFrame:
     )
 
 
-def render_summary(warehouse: WarehouseResource, start: date, end: date) -> str:
-    with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, tbl_width_chars=140):
-        scores = str(trust_signal_summary(warehouse, start, end))
-        models = str(production_models(warehouse))
+def render_summary(warehouse: WarehouseReader, start: date, end: date) -> str:
+    scores = render_table(trust_signal_summary(warehouse, start, end), TABLE_WIDTH)
+    models = render_table(production_models(warehouse), TABLE_WIDTH)
     return (
-        f"customer_trust_signal {start} .. {end}\n{scores}\n\n"
+        f"customer_trust_signal {start} .. {end}\n"
+        f"{scores}\n\n"
         f"production models (held-out metrics)\n{models}\n"
     )

@@ -15,9 +15,16 @@ from resources.warehouse import WarehouseResource
 from trust_assets.config import COHORTS, SETTINGS, Cohort, feature_names
 from trust_assets.operations.audit import record_ruler_issue
 from trust_assets.owners import ML_ENGINEERING
+from trust_assets.scoring.feature_reads import (
+    FeatureTableError,
+    checked_feature_columns,
+    feature_table,
+    read_features,
+)
 from trust_assets.scoring.reference_stats import (
     RULER_COLUMN_DESCRIPTIONS,
     RULER_SCHEMA,
+    RULER_TABLE,
     compute_reference_stats_from_wide,
     conform_ruler,
     describe_ruler_difference,
@@ -25,7 +32,6 @@ from trust_assets.scoring.reference_stats import (
     unusable_entries,
 )
 
-RULER_TABLE = "hierarchical_reference_stats"
 RULER_ISSUES_TABLE = "ruler_issues"
 
 RULER_ISSUES_SCHEMA: dict[str, pl.DataType] = {
@@ -63,28 +69,16 @@ def column_schema(schema: Mapping[str, pl.DataType], descriptions: Mapping[str, 
     )
 
 
-def feature_table(cohort: Cohort | str) -> str:
-    return f"{Cohort(cohort).value}_features"
-
-
 def feature_columns_or_fail(warehouse: WarehouseResource, cohort: Cohort | str) -> list[str]:
-    """The columns a cohort's scoring reads; fails clearly if the feature table changed shape."""
-    table = feature_table(cohort)
-    wanted = ["snapshot_date", "customer_id", "segment", *feature_names(cohort)]
-    if not warehouse.table_exists(table):
-        raise dg.Failure(description=f"The feature table {table} does not exist: materialise the features first.")
-    present = set(warehouse.columns(table))
-    absent = [c for c in wanted if c not in present]
-    if absent:
-        raise dg.Failure(
-            description=(
-                f"{table} lacks the columns {absent} that the feature definition of {Cohort(cohort).value} "
-                "(trust_assets/config.py FEATURES) expects: the upstream model changed shape. Fix the dbt model "
-                "or, for an intended feature change, issue a new ruler version and retrain."
-            ),
-            metadata={"table": table, "missing_columns": ", ".join(absent)},
-        )
-    return wanted
+    """The columns a cohort's scoring reads; fails the run clearly if the feature table changed shape."""
+    try:
+        return checked_feature_columns(warehouse, cohort)
+    except FeatureTableError as exc:
+        raise _failure(exc) from exc
+
+
+def _failure(exc: FeatureTableError) -> dg.Failure:
+    return dg.Failure(description=str(exc), metadata={"table": exc.table, "missing_columns": ", ".join(exc.absent)})
 
 
 def date_list_sql(days: Sequence[date]) -> str:
@@ -96,18 +90,10 @@ def read_feature_rows(
     warehouse: WarehouseResource, cohort: Cohort | str, where: str, params: Mapping[str, object]
 ) -> pl.DataFrame:
     """A cohort's feature rows (key columns and the configured features), in a deterministic order."""
-    columns = feature_columns_or_fail(warehouse, cohort)
-    frame = warehouse.read(
-        f"select {', '.join(columns)} from {{analytics}}.{feature_table(cohort)} where {where}"
-        " order by snapshot_date, customer_id",
-        params,
-    )
-    return frame.with_columns(
-        pl.col("snapshot_date").cast(pl.Date),
-        pl.col("customer_id").cast(pl.String),
-        pl.col("segment").cast(pl.String),
-        *[pl.col(f).cast(pl.Float64) for f in feature_names(cohort)],
-    )
+    try:
+        return read_features(warehouse, cohort, where, params)
+    except FeatureTableError as exc:
+        raise _failure(exc) from exc
 
 
 def markdown_table(frame: pl.DataFrame, float_format: str = "{:.4f}") -> str:

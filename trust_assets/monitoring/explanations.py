@@ -29,24 +29,31 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from resources.warehouse import WarehouseResource
-from trust_assets.assets.reference import RULER_TABLE, read_feature_rows
 from trust_assets.config import SETTINGS, Cohort, feature_names
+from trust_assets.published import SIGNAL_TABLE, describe_dates, nearest_dates, scored_dates
 from trust_assets.scoring.arithmetic import ScoringModel, raw_score_expr, trust_expr, with_top_drivers
+from trust_assets.scoring.feature_reads import FeatureTableError, feature_table, read_features
+from trust_assets.scoring.reference_stats import RULER_TABLE
 from trust_assets.scoring.registry import ModelStatus, scoring_model
 from trust_assets.scoring.standardise import standardise, z_column
 
-SIGNAL_TABLE = "customer_trust_signal"
+if TYPE_CHECKING:  # `trust explain` reads through resources.read_only, without Dagster
+    from resources.read_only import WarehouseReader
+
 WEIGHTS_TABLE = "trust_model_weights"
 REGISTRY_TABLE = "model_registry"
 
 
+CUSTOMER_TABLE = "customer_360_definition"
+
+
 class ExplanationError(LookupError):
-    """The customer, date or model version asked about is not in the warehouse."""
+    """The customer, date or model version asked about is not in the warehouse; the message says which, and what
+    the warehouse holds instead."""
 
 
 @dataclass(frozen=True)
@@ -64,14 +71,34 @@ class ModelVersion:
         return feature_names(self.cohort)
 
 
-def load_model_version(warehouse: WarehouseResource, model_version: str) -> ModelVersion:
-    """A registered model version with its weights and the rows of the ruler version it was trained with."""
+def _versions_of(warehouse: WarehouseReader, cohort: str) -> str:
+    rows = warehouse.read(
+        f"select model_version, status from {{analytics}}.{REGISTRY_TABLE} where cohort = $c order by trained_at",
+        {"c": cohort},
+    )
+    listed = ", ".join(f"{v} ({s})" for v, s in rows.iter_rows())
+    return f"the {cohort} versions are {listed}" if listed else f"no {cohort} version is registered"
+
+
+def load_model_version(warehouse: WarehouseReader, model_version: str, cohort: str | None = None) -> ModelVersion:
+    """A registered model version with its weights and the rows of the ruler version it was trained with.
+
+    With ``cohort``, the version must be one of that cohort's: another cohort's weights name other features.
+    """
     registry = warehouse.read(
         f"select * from {{analytics}}.{REGISTRY_TABLE} where model_version = $v", {"v": model_version}
     )
-    if registry.height != 1:
+    if registry.height == 0:
+        known = f": {_versions_of(warehouse, cohort)}" if cohort else ""
+        raise ExplanationError(f"model version {model_version!r} is not registered in {REGISTRY_TABLE}{known}")
+    if registry.height > 1:
         raise ExplanationError(f"model_registry holds {registry.height} rows for model version {model_version!r}")
     row = registry.row(0, named=True)
+    if cohort is not None and row["cohort"] != cohort:
+        raise ExplanationError(
+            f"model version {model_version!r} is a {row['cohort']} model, not a {cohort} one: "
+            f"{_versions_of(warehouse, cohort)}"
+        )
     weights = warehouse.read(
         f"select * from {{analytics}}.{WEIGHTS_TABLE} where model_version = $v", {"v": model_version}
     )
@@ -85,7 +112,7 @@ def load_model_version(warehouse: WarehouseResource, model_version: str) -> Mode
     return ModelVersion(cohort=str(row["cohort"]), model=model, ruler=ruler, registry_row=row, weights=weights)
 
 
-def production_version(warehouse: WarehouseResource, cohort: str) -> str:
+def production_version(warehouse: WarehouseReader, cohort: str) -> str:
     rows = warehouse.read(
         f"select model_version from {{analytics}}.{REGISTRY_TABLE} where cohort = $c and status = $s",
         {"c": cohort, "s": ModelStatus.PRODUCTION.value},
@@ -95,7 +122,7 @@ def production_version(warehouse: WarehouseResource, cohort: str) -> str:
     return str(rows["model_version"][0])
 
 
-def published_row(warehouse: WarehouseResource, customer_id: str, cohort: str, day: date) -> dict[str, Any] | None:
+def published_row(warehouse: WarehouseReader, customer_id: str, cohort: str, day: date) -> dict[str, Any] | None:
     """The customer's published trust-signal row of that date, if any."""
     rows = warehouse.read(
         f"select * from {{analytics}}.{SIGNAL_TABLE} where snapshot_date = $d and cohort = $c and customer_id = $id",
@@ -104,14 +131,53 @@ def published_row(warehouse: WarehouseResource, customer_id: str, cohort: str, d
     return rows.row(0, named=True) if rows.height else None
 
 
-def feature_row(warehouse: WarehouseResource, customer_id: str, cohort: str, day: date) -> pl.DataFrame:
+def feature_row(warehouse: WarehouseReader, customer_id: str, cohort: str, day: date) -> pl.DataFrame:
     """The customer's feature row of that date (one row), as scoring reads it."""
-    rows = read_feature_rows(
-        warehouse, Cohort(cohort), "snapshot_date = $d and customer_id = $id", {"d": day, "id": customer_id}
-    )
+    try:
+        rows = read_features(
+            warehouse, Cohort(cohort), "snapshot_date = $d and customer_id = $id", {"d": day, "id": customer_id}
+        )
+    except FeatureTableError as exc:
+        raise ExplanationError(str(exc)) from exc
+    if rows.height == 0:
+        raise ExplanationError(why_no_features(warehouse, customer_id, cohort, day))
     if rows.height != 1:
         raise ExplanationError(f"{cohort} features hold {rows.height} rows for customer {customer_id} on {day}")
     return rows
+
+
+def why_no_features(warehouse: WarehouseReader, customer_id: str, cohort: str, day: date) -> str:
+    """Why a customer has no feature row of a cohort on a date, in the order a user would check: the customer
+    does not exist, the date was not scored (with the nearest scored dates), or the customer does not hold the
+    product on that date (with the products held)."""
+    known = warehouse.read(
+        f"select count(*) filter (where customer_id = $id) as found, min(customer_id) as example "
+        f"from {{analytics}}.{CUSTOMER_TABLE}",
+        {"id": customer_id},
+    ).row(0, named=True)
+    if not known["found"]:
+        return (f"unknown customer {customer_id!r}: {CUSTOMER_TABLE} has no such customer_id "
+                f"(ids look like {known['example']})")
+    has_day = warehouse.read(
+        f"select count(*) as n from {{analytics}}.{feature_table(cohort)} where snapshot_date = $d", {"d": day}
+    )["n"][0]
+    if not has_day:
+        scored = scored_dates(warehouse, cohort)
+        if not scored:
+            return f"{cohort} was not scored on {day}, nor on any other day: {SIGNAL_TABLE} holds no {cohort} rows"
+        near = ", ".join(str(d) for d in nearest_dates(scored, day))
+        return (f"{cohort} was not scored on {day}: the nearest scored dates are {near} "
+                f"(scored {describe_dates(scored)})")
+    held = [
+        other.value for other in Cohort
+        if other.value != cohort and warehouse.read(
+            f"select count(*) as n from {{analytics}}.{feature_table(other)} "
+            "where snapshot_date = $d and customer_id = $id",
+            {"d": day, "id": customer_id},
+        )["n"][0]
+    ]
+    holds = f"on that day they hold {', '.join(held)}" if held else "they hold no scored product on that day"
+    return f"customer {customer_id} holds no {cohort} product on {day}: {holds}"
 
 
 # --- plain functions over frames -------------------------------------------------------------------------------
@@ -182,6 +248,9 @@ class Explanation:
                 f"published: raw_score {self.published['raw_score']:+.4f}, trust_score "
                 f"{self.published['trust_score']:+.4f}, top_drivers {self.published['top_drivers']}"
             )
+        else:
+            lines.append(f"not published: customer_trust_signal has no {self.cohort} row of this customer on "
+                         f"{self.snapshot_date}; computed from the feature row with model {self.model_version}")
         return "\n".join(lines)
 
 
@@ -320,7 +389,7 @@ def _published_or(computed: float, published: float | None, which: str) -> float
 
 # --- warehouse entry points --------------------------------------------------------------------------------------
 def _version_of_date(
-    warehouse: WarehouseResource, customer_id: str, cohort: str, day: date, model_version: str | None
+    warehouse: WarehouseReader, customer_id: str, cohort: str, day: date, model_version: str | None
 ) -> tuple[str, dict[str, Any] | None]:
     """The version to explain with: as asked, else the one that published the row, else production."""
     published = published_row(warehouse, customer_id, cohort, day)
@@ -332,16 +401,20 @@ def _version_of_date(
 
 
 def explain(
-    warehouse: WarehouseResource, customer_id: str, cohort: str, day: date, model_version: str | None = None
+    warehouse: WarehouseReader, customer_id: str, cohort: str, day: date, model_version: str | None = None
 ) -> Explanation:
-    """The decomposition of a customer's score on a date (by default with the version that published it)."""
+    """The decomposition of a customer's score on a date (by default with the version that published it).
+
+    The customer and date are checked before the version, so a wrong id is named as such whatever else is asked.
+    """
+    features = feature_row(warehouse, customer_id, cohort, day)
     version_id, published = _version_of_date(warehouse, customer_id, cohort, day, model_version)
-    version = load_model_version(warehouse, version_id)
-    return explain_frame(feature_row(warehouse, customer_id, cohort, day), version, published)
+    version = load_model_version(warehouse, version_id, cohort)
+    return explain_frame(features, version, published)
 
 
 def attribute(
-    warehouse: WarehouseResource,
+    warehouse: WarehouseReader,
     customer_id: str,
     cohort: str,
     date_from: date,
@@ -354,18 +427,20 @@ def attribute(
     Each date's model version is the one that published that date's score (override with ``model_from`` /
     ``model_to``, e.g. to ask "what would a challenger have changed?").
     """
+    features_from = feature_row(warehouse, customer_id, cohort, date_from)
+    features_to = feature_row(warehouse, customer_id, cohort, date_to)
     v1, row1 = _version_of_date(warehouse, customer_id, cohort, date_from, model_from)
     v2, row2 = _version_of_date(warehouse, customer_id, cohort, date_to, model_to)
-    version_from = load_model_version(warehouse, v1)
-    version_to = version_from if v2 == v1 else load_model_version(warehouse, v2)
+    version_from = load_model_version(warehouse, v1, cohort)
+    version_to = version_from if v2 == v1 else load_model_version(warehouse, v2, cohort)
 
     def _published(row: Mapping[str, Any] | None, version: str) -> float | None:
         # A published score stands for s(x, m) only when m is the version that published it.
         return float(row["trust_score"]) if row is not None and row["model_version"] == version else None
 
     return attribute_frames(
-        feature_row(warehouse, customer_id, cohort, date_from),
-        feature_row(warehouse, customer_id, cohort, date_to),
+        features_from,
+        features_to,
         version_from,
         version_to,
         published_from=_published(row1, v1),

@@ -13,12 +13,15 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from resources.warehouse import WarehouseResource
 from trust_assets.config import SETTINGS
+
+if TYPE_CHECKING:  # the resource imports Dagster; `trust models audit` reads without it
+    from resources.read_only import WarehouseReader
+    from resources.warehouse import WarehouseResource
 
 AUDIT_TABLE = SETTINGS.operations.audit_table
 
@@ -141,7 +144,7 @@ def record_ruler_issue(
 
 
 def read_trail(
-    warehouse: WarehouseResource, model_version: str | None = None, cohort: str | None = None
+    warehouse: WarehouseReader, model_version: str | None = None, cohort: str | None = None
 ) -> pl.DataFrame:
     """The audit trail in the order events happened, optionally for one version or cohort."""
     if not warehouse.table_exists(AUDIT_TABLE):

@@ -11,13 +11,16 @@ audit trail.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from resources.warehouse import WarehouseResource
 from trust_assets.operations.audit import AuditEvent, EventType, record
 from trust_assets.scoring.registry import REGISTRY_SCHEMA, ModelStatus
+
+if TYPE_CHECKING:  # the resource imports Dagster; `trust models list` reads without it
+    from resources.read_only import WarehouseReader
+    from resources.warehouse import WarehouseResource
 
 REGISTRY_TABLE = "model_registry"
 IMMUTABLE_COLUMNS: tuple[str, ...] = tuple(c for c in REGISTRY_SCHEMA if c != "status")
@@ -42,7 +45,7 @@ class StatusChange:
     after_extra: dict[str, Any] | None = None
 
 
-def read_registry(warehouse: WarehouseResource) -> pl.DataFrame:
+def read_registry(warehouse: WarehouseReader) -> pl.DataFrame:
     if not warehouse.table_exists(REGISTRY_TABLE):
         return pl.DataFrame(schema=REGISTRY_SCHEMA)
     frame = warehouse.read(f"select * from {{analytics}}.{REGISTRY_TABLE}")

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from trust_assets.scoring.arithmetic import ScoringModel
-
 if TYPE_CHECKING:
+    from trust_assets.scoring.arithmetic import ScoringModel
     from trust_assets.scoring.training import CohortTrainingResult
 
 
@@ -192,6 +191,9 @@ def production_model_row(registry: pl.DataFrame | None, cohort: str) -> dict[str
 
 def scoring_model(registry_row_: dict[str, Any], weights: pl.DataFrame) -> ScoringModel:
     """What scoring needs from a registered version: its weights and raw-score reference statistics."""
+    # Imported here: the arithmetic pulls in NumPy, which reading the registry (`trust models list`) does not need.
+    from trust_assets.scoring.arithmetic import ScoringModel
+
     version = registry_row_["model_version"]
     own = weights.filter(pl.col("model_version") == version)
     if own.height == 0:

@@ -9,20 +9,24 @@
     trust models rollback COHORT           restore the previous champion and re-score since the promotion
     trust models archive VERSION           retire a development or staging version
     trust models audit                     the audit trail
+
+``list`` and ``audit`` only read: they use the read-only warehouse reader and never import the Dagster code
+location, so they answer at once. The others act through the operating-loop functions (trust_assets/operations/).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
-from datetime import date
 from typing import TYPE_CHECKING
 
-import polars as pl
-
+from trust_assets.cli_commands.common import CommandError, iso_date, render_table
 from trust_assets.config import SETTINGS, Cohort
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from resources.warehouse import WarehouseResource
 
 COHORT_NAMES = [c.value for c in Cohort]
@@ -32,7 +36,7 @@ def _actor_arg(parser: argparse.ArgumentParser, flag: str = "--actor", what: str
     parser.add_argument(flag, default=None, help=f"{what} (default: $TRUST_ACTOR, else the login user; never blank)")
 
 
-def add_models_parser(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: argparse._SubParsersAction) -> None:
     models = sub.add_parser(
         "models",
         help="the model operating loop: registry, shadow, gate, approval, promotion, rollback, audit",
@@ -45,7 +49,7 @@ def add_models_parser(sub: argparse._SubParsersAction) -> None:
 
     train = ops.add_parser("train", help="retrain challengers and register them as development")
     train.add_argument("--cohorts", nargs="+", choices=COHORT_NAMES, default=COHORT_NAMES)
-    train.add_argument("--reference-date", type=date.fromisoformat, default=SETTINGS.model.reference_date,
+    train.add_argument("--reference-date", type=iso_date, default=SETTINGS.model.reference_date,
                        help=f"snapshot date of the training features (default {SETTINGS.model.reference_date})")
     train.add_argument("--logistic-c", type=float, default=None, help="override the logistic regularisation C")
     train.add_argument("--ridge-alpha", type=float, default=None, help="override the NRC ridge alpha")
@@ -81,15 +85,21 @@ def add_models_parser(sub: argparse._SubParsersAction) -> None:
     trail.add_argument("--version", default=None)
     trail.add_argument("--cohort", choices=COHORT_NAMES, default=None)
     trail.add_argument("--last", type=int, default=30, help="show the last N events (default 30)")
+    trail.add_argument("--json", action="store_true",
+                       help="one JSON object per event, every column in full (before_state, after_state included)")
 
 
-def _print(frame: pl.DataFrame) -> None:
-    with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=80, tbl_width_chars=200, tbl_hide_column_data_types=True):
-        print(frame)
+READ_ONLY_COMMANDS: tuple[str, ...] = ("list", "audit")
 
 
-def run_models(args: argparse.Namespace) -> int:
+def _print(frame: pl.DataFrame, squeeze: tuple[str, ...] = (), notes: list[str | None] | None = None) -> None:
+    print(render_table(frame, squeeze=squeeze, notes=notes))
+
+
+def run(args: argparse.Namespace) -> int:
     """Run one ``trust models`` command; returns the exit status (1 when refused)."""
+    if args.models_command in READ_ONLY_COMMANDS:
+        return _read(args)
     from resources import warehouse_resource
     from trust_assets.operations.audit import ActorError, resolve_actor
     from trust_assets.operations.registry_store import RegistryError
@@ -102,21 +112,57 @@ def run_models(args: argparse.Namespace) -> int:
         return 1
 
 
+def _read(args: argparse.Namespace) -> int:
+    """``list`` and ``audit``: plain reads of the registry and the audit trail."""
+    import polars as pl
+
+    from resources.environment import read_only_warehouse
+    from trust_assets.operations import audit
+    from trust_assets.operations.registry_store import read_registry
+
+    if args.models_command == "audit" and args.last <= 0:
+        raise CommandError(f"--last {args.last}: give a positive number of events")
+    with read_only_warehouse() as warehouse:
+        if args.models_command == "list":
+            frame = read_registry(warehouse)
+        else:
+            frame = audit.read_trail(warehouse, model_version=args.version, cohort=args.cohort).tail(args.last)
+    if args.models_command == "list":
+        if args.cohort:
+            frame = frame.filter(pl.col("cohort") == args.cohort)
+        _print(frame.select("cohort", "model_version", "status", "trained_at", "created_by", "churn_auc",
+                            "recontract_auc", "nrc_r2").sort("cohort", "trained_at"), squeeze=("created_by",))
+        return 0
+    if args.json:
+        for event in frame.iter_rows(named=True):
+            print(json.dumps(event, default=str))
+        return 0
+    status = [_status_change(audit.state(b), audit.state(a))
+              for b, a in frame.select("before_state", "after_state").iter_rows()]
+    shown = frame.select("occurred_at", "event_type", "model_version", "actor").with_columns(
+        pl.Series("status", status, dtype=pl.String)
+    )
+    # The reason is the line a reader needs in full: under its event, wrapped, rather than cut in a column.
+    _print(shown.select("occurred_at", "event_type", "model_version", "status", "actor"), squeeze=("actor",),
+           notes=frame["reason"].to_list())
+    return 0
+
+
+def _status_change(before: dict[str, object], after: dict[str, object]) -> str:
+    """``development -> production``; empty for events that change no version's status (a ruler issue)."""
+    if "status" not in before and "status" not in after:
+        return ""
+    return f"{before.get('status', '-')} -> {after.get('status', '-')}"
+
+
 def _dispatch(
     args: argparse.Namespace, warehouse: WarehouseResource, resolve_actor: Callable[[str | None], str]
 ) -> int:
-    from trust_assets.operations import approval, audit, lifecycle, promotion, retrain, rollback
+    from trust_assets.operations import approval, lifecycle, promotion, retrain, rollback
     from trust_assets.operations.gate import evaluate_gate
-    from trust_assets.operations.registry_store import read_registry
 
     command = args.models_command
-    if command == "list":
-        registry = read_registry(warehouse)
-        if args.cohort:
-            registry = registry.filter(pl.col("cohort") == args.cohort)
-        _print(registry.select("cohort", "model_version", "status", "trained_at", "created_by", "churn_auc",
-                               "recontract_auc", "nrc_r2").sort("cohort", "trained_at"))
-    elif command == "train":
+    if command == "train":
         settings = retrain.training_settings(args.reference_date, args.logistic_c, args.ridge_alpha)
         try:
             outcomes = retrain.retrain(warehouse, args.cohorts, resolve_actor(args.actor), args.reason, settings)
@@ -154,8 +200,4 @@ def _dispatch(
             f"{args.cohort}: {done.rolled_back} rolled back, {done.restored} restored; re-scored {days} "
             f"({done.rescored_rows} rows) in {done.seconds:.1f} s."
         )
-    elif command == "audit":
-        trail = audit.read_trail(warehouse, model_version=args.version, cohort=args.cohort).tail(args.last)
-        _print(trail.select("occurred_at", "event_type", "model_version", "actor", "reason", "before_state",
-                            "after_state"))
     return 0
