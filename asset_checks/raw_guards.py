@@ -120,11 +120,11 @@ NEAR_DUPLICATE_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 def normalised_key(column: str) -> str:
-    """SQL of a key as staging compares it: surrounding spaces trimmed, case ignored, and for an MSISDN a
-    leading ``+`` of the international format dropped. Drift that staging normalises does not block; anything
-    else (another prefix, a truncated id) is an orphan."""
+    """SQL of a key as staging compares it (dbt macro ``canonical_key``): surrounding spaces trimmed, case
+    ignored, and for an MSISDN a leading run of ``+`` or the ``00`` international prefix dropped. Drift that
+    staging normalises does not block; anything else (another prefix, a truncated id) is an orphan."""
     if column == "msisdn":
-        return f"ltrim(trim({column}), '+')"
+        return f"regexp_replace(trim({column}), '^([+]+|00)', '')"
     return f"upper(trim({column}))"
 
 
@@ -247,13 +247,17 @@ def event_volume(warehouse: WarehouseResource, start: date, end: date,
 # --- master data volume -------------------------------------------------------------------------------------------
 _LIVE = "start_date <= $day and (end_date is null or end_date > $day)"
 # What the raw tables hold live on a day, counted like customer_360_definition counts it.
+_CUSTOMER, _MSISDN, _ACCOUNT = (normalised_key(c) for c in ("customer_id", "msisdn", "icoms_account_uid"))
+# Keys in staging's canonical form, so a drifted key delivered in another case or padding counts once.
 _RAW_LIVE = f"""
-with mobile as (select distinct msisdn, customer_id from {{raw}}.mobile_subscriptions where {_LIVE}),
-fixed as (select distinct icoms_account_uid, product, customer_id from {{raw}}.fixed_subscriptions where {_LIVE}),
+with mobile as (select distinct {_MSISDN} as msisdn, {_CUSTOMER} as customer_id
+                from {{raw}}.mobile_subscriptions where {_LIVE}),
+fixed as (select distinct {_ACCOUNT} as icoms_account_uid, product, {_CUSTOMER} as customer_id
+          from {{raw}}.fixed_subscriptions where {_LIVE}),
 holders as (select customer_id from mobile union select customer_id from fixed)
 select
-  (select count(distinct customer_id) from {{raw}}.customers
-   where customer_id in (select customer_id from holders)) as customers,
+  (select count(distinct {_CUSTOMER}) from {{raw}}.customers
+   where {_CUSTOMER} in (select customer_id from holders)) as customers,
   (select count(distinct msisdn) from mobile) as mobile_subscriptions,
   (select count(*) from fixed) as fixed_subscriptions
 """

@@ -207,6 +207,11 @@ def holder_message(path: Path, duckdb_pid: int | None = None) -> str:
     return f"warehouse file {path} is in use by {holder}: {_STOP_HINT.format(pid=pid)}."
 
 
+def is_in_use(message: str) -> bool:
+    """Whether a one-line problem says the file is busy (a retry later will do) rather than wrong."""
+    return " is in use by " in message or " is locked by another process" in message
+
+
 _LOCK_PID = re.compile(r"Conflicting lock is held in .*\(PID (\d+)\)")
 
 

@@ -158,7 +158,7 @@ def _unreadable(exc: Exception) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from resources.warehouse_file import file_error_in
+    from resources.warehouse_file import file_error_in, is_in_use
 
     # One line and a non-zero exit instead of a traceback, an empty table or a file created by a read.
     try:
@@ -175,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         problem = str(found)
     print(f"trust: {problem}", file=sys.stderr)
-    return 2
+    # A file another process is using is not a mistake in the command (README: exit status 1).
+    return 1 if is_in_use(problem) else 2
 
 
 def _dispatch(args: argparse.Namespace) -> int:

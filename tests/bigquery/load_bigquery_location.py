@@ -8,6 +8,7 @@ lookup made while the definitions load (or while the resources are built) fails 
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import sys
 from pathlib import Path
@@ -46,6 +47,10 @@ def _config_value(value: Any) -> Any:
 
 def main(out: Path, snapshot: Path) -> None:
     install_guard()
+    # Everything the libraries log while loading and building the resources, at their most talkative, goes to
+    # stderr: the test searches it for credentials.
+    logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+    log = logging.getLogger("load_bigquery_location")
     import dagster as dg
     from dagster._core.remote_representation.external_data import RepositorySnap
     from dagster._serdes import serialize_value
@@ -67,6 +72,7 @@ def main(out: Path, snapshot: Path) -> None:
         guard_active = False
     except NetworkCallAtLoad:
         guard_active = True
+    log.info("built the warehouse resource %s", type(resolved).__name__)
     schedule = defs.resolve_schedule_def("daily_trust_job_schedule")
     result = {
         "guard_active": guard_active,

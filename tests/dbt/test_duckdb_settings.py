@@ -31,7 +31,9 @@ def _reported(memory_limit: str) -> str:
 
 
 def _python_settings(path: Path) -> dict[str, str]:
-    frame = DuckDBWarehouse(path=str(path)).read(SHOW_SETTINGS)
+    warehouse = DuckDBWarehouse(path=str(path))
+    warehouse.execute("select 1")  # a write connection creates the file; reads never do
+    frame = warehouse.read(SHOW_SETTINGS)
     return {k: str(v) for k, v in frame.row(0, named=True).items()}
 
 

@@ -39,10 +39,10 @@ def test_sensor_fires_after_k_consecutive_drifting_days(
     defs.resolve_job_def("retrain_models_job")  # the requested job exists in the code location
 
     def evaluate() -> list[dg.RunRequest]:
-        with dg.DagsterInstance.get() as instance:
-            context = dg.build_sensor_context(
-                instance=instance, definitions=defs, resources={"warehouse": DuckDBWarehouse(path=str(path))}
-            )
+        # The warehouse resource has set-up and tear-down, so the context is opened as a context manager.
+        with dg.DagsterInstance.get() as instance, dg.build_sensor_context(
+            instance=instance, definitions=defs, resources={"warehouse": DuckDBWarehouse(path=str(path))}
+        ) as context:
             result = sensor(context)
         if isinstance(result, dg.SkipReason):
             return []
