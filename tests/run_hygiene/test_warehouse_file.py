@@ -335,9 +335,10 @@ def test_read_commands_over_a_warehouse_that_was_never_run_say_so(broken: dict[s
 
 
 def test_a_read_command_while_another_process_writes_is_one_line(broken: dict[str, Path], holder: Holder) -> None:
+    # Exit status 1: the file is busy, not wrong (README); a retry later works.
     process = holder("")
     result = _trust(READ_COMMANDS["models list"], broken["good"])
-    assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
+    assert result.returncode == 1 and result.stdout == "" and "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()
     assert f"is in use by process {process.pid}" in line and "wait for it to finish" in line
 
