@@ -177,10 +177,11 @@ def _point_dbt_at_the_warehouse() -> None:
 
 
 def _dbt_build(
-    context: AssetExecutionContext, dbt: DbtCliResource, dbt_vars: Mapping[str, str]
+    context: AssetExecutionContext, dbt: DbtCliResource, dbt_vars: Mapping[str, str], *, table_row_counts: bool
 ) -> tuple[list[Any], Exception | None]:
     """Every Dagster event of one ``dbt build`` and the error it ended with (raised by the caller after the
-    events, as dagster-dbt does)."""
+    events, as dagster-dbt does). ``table_row_counts``: attach each model's whole-table row count (not for the
+    daily models, whose partitions carry their own day's count instead)."""
     _point_dbt_at_the_warehouse()
     context.log.info(f"dbt build with vars {dict(dbt_vars)}")
     args = [
@@ -202,9 +203,10 @@ def _dbt_build(
     events, failure = _wait_for_dbt(invocation.stream())
     try:
         # Row counts and column schemas in the UI (on BigQuery each would cost a query).
-        return list(
-            DbtEventIterator(iter(events), dbt_cli_invocation=invocation).fetch_row_counts().fetch_column_metadata()
-        ), failure
+        with_metadata = DbtEventIterator(iter(events), dbt_cli_invocation=invocation)
+        if table_row_counts:
+            with_metadata = with_metadata.fetch_row_counts()
+        return list(with_metadata.fetch_column_metadata()), failure
     finally:
         _release_duckdb_in_this_process()
 
@@ -254,7 +256,7 @@ def trust_dbt_daily_models(
     """customer_360_definition, the shared feature families and the cohort features for the snapshot dates of
     the partition window."""
     start, end = partition_window_dates(context)
-    events, failure = _dbt_build(context, dbt, dbt_vars_for_window(start, end))
+    events, failure = _dbt_build(context, dbt, dbt_vars_for_window(start, end), table_row_counts=False)
     # Each day's row count and each day's test results on its own partition (also in multi-day runs).
     yield from per_partition_events(
         context, events, warehouse, MANIFEST, dbt_test_runner(dbt, MANIFEST), run_days(context)
@@ -273,7 +275,9 @@ def trust_dbt_daily_models(
 def trust_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """Staging and intermediate views over the raw sources, and the outcome labels of the reference date."""
     reference_date = config.SETTINGS.model.reference_date
-    events, failure = _dbt_build(context, dbt, dbt_vars_for_window(reference_date, reference_date))
+    events, failure = _dbt_build(
+        context, dbt, dbt_vars_for_window(reference_date, reference_date), table_row_counts=True
+    )
     yield from events
     if failure is not None:
         raise failure
