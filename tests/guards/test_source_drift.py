@@ -167,3 +167,32 @@ def test_drifted_referential_keys_publish_what_clean_keys_publish(
 
     _rebuild_day(materialize_on, copy)
     assert fingerprints(copy, tables=TABLES) == published
+
+
+# --- a warehouse file of another name ---------------------------------------------------------------------------
+
+
+def test_a_warehouse_file_of_another_name_publishes_the_same_day(
+    pipeline_warehouse, materialize_on, published: dict[str, str], tmp_path: Path
+) -> None:
+    """TRUST_DUCKDB_PATH may name any file: a warehouse copied to another name and folder keeps working.
+
+    DuckDB names the catalog after the file, so a view that stored its catalog would point at the old name;
+    every view of the session warehouse must resolve in the renamed copy, and the day rebuilds identically.
+    """
+    renamed = tmp_path / "elsewhere" / "trust_prod.duckdb"
+    renamed.parent.mkdir()
+    renamed.write_bytes(pipeline_warehouse.duckdb_path.read_bytes())
+    con = duckdb.connect(str(renamed), read_only=True)
+    try:
+        views = con.execute(
+            "select table_schema, table_name from information_schema.tables where table_type = 'VIEW'"
+        ).fetchall()
+        assert len(views) >= 10, views
+        for schema, name in views:
+            con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
+    finally:
+        con.close()
+
+    _rebuild_day(materialize_on, renamed)
+    assert fingerprints(renamed, tables=TABLES) == published
