@@ -191,6 +191,10 @@ _STOP_HINT = (
 )
 
 
+# The two wordings of a busy file: :func:`is_in_use` recognises the lines :func:`holder_message` writes.
+_IN_USE, _LOCKED = " is in use by ", " is locked by another process"
+
+
 def holder_message(path: Path, duckdb_pid: int | None = None) -> str:
     """One line: which run or process holds the warehouse, and what to do."""
     owner = _recorded_owner(path)
@@ -203,13 +207,13 @@ def holder_message(path: Path, duckdb_pid: int | None = None) -> str:
         holder = f"process {duckdb_pid} (`{process_command(duckdb_pid) or 'command unknown'}`)"
         pid = duckdb_pid
     else:
-        return f"warehouse file {path} is locked by another process: wait for it to finish and try again."
-    return f"warehouse file {path} is in use by {holder}: {_STOP_HINT.format(pid=pid)}."
+        return f"warehouse file {path}{_LOCKED}: wait for it to finish and try again."
+    return f"warehouse file {path}{_IN_USE}{holder}: {_STOP_HINT.format(pid=pid)}."
 
 
 def is_in_use(message: str) -> bool:
     """Whether a one-line problem says the file is busy (a retry later will do) rather than wrong."""
-    return " is in use by " in message or " is locked by another process" in message
+    return _IN_USE in message or _LOCKED in message
 
 
 _LOCK_PID = re.compile(r"Conflicting lock is held in .*\(PID (\d+)\)")

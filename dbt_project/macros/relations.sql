@@ -5,15 +5,14 @@
   Without it, a view resolves against the file it lives in. BigQuery keeps the project in every name.
 #}
 {% macro ref() -%}
-    {%- set relation = builtins.ref(*varargs, **kwargs) -%}
-    {%- if target.type == 'duckdb' and relation is not none and relation.include is defined -%}
-        {%- do return(relation.include(database=false)) -%}
-    {%- endif -%}
-    {%- do return(relation) -%}
+    {%- do return(trust_index.without_duckdb_catalog(builtins.ref(*varargs, **kwargs))) -%}
 {%- endmacro %}
 
 {% macro source() -%}
-    {%- set relation = builtins.source(*varargs, **kwargs) -%}
+    {%- do return(trust_index.without_duckdb_catalog(builtins.source(*varargs, **kwargs))) -%}
+{%- endmacro %}
+
+{% macro without_duckdb_catalog(relation) -%}
     {%- if target.type == 'duckdb' and relation is not none and relation.include is defined -%}
         {%- do return(relation.include(database=false)) -%}
     {%- endif -%}
