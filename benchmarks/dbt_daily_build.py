@@ -57,7 +57,7 @@ def dbt_build(warehouse: Path, day: date, env: dict[str, str], target_path: Path
     """One measured ``dbt build`` of the daily models for ``day``."""
     from trust_assets.assets.dbt_models import DAILY_SELECT
     from trust_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
-    from trust_assets.partitions import dbt_vars_for_window
+    from trust_assets.partitions import dbt_window_env, fixed_vars_arguments
 
     project = project_dir or DBT_PROJECT_DIR
     load_before = os.getloadavg()
@@ -68,11 +68,13 @@ def dbt_build(warehouse: Path, day: date, env: dict[str, str], target_path: Path
             dbt_executable(), "build", "--project-dir", str(project),
             "--profiles-dir", str(profiles_dir or project), "--target-path", str(target),
             "--select", DAILY_SELECT, "--exclude-resource-type", "unit_test",
-            "--vars", json.dumps(dbt_vars_for_window(day, day)),
+            *fixed_vars_arguments(),
         ]
         with measured("dbt build (daily models)", sampler) as m:
-            result = subprocess.run(command, cwd=project, capture_output=True, text=True,
-                                    env={**os.environ, "TRUST_DUCKDB_PATH": str(warehouse), **env})
+            result = subprocess.run(
+                command, cwd=project, capture_output=True, text=True,
+                env={**os.environ, "TRUST_DUCKDB_PATH": str(warehouse), **dbt_window_env(day, day), **env},
+            )
         sampler.close()
         if result.returncode:
             raise RuntimeError(f"dbt build failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
@@ -105,15 +107,15 @@ def bare_sql(warehouse: Path, day: date, env: dict[str, str], profiles_dir: Path
     from resources.warehouse import apply_duckdb_settings
     from trust_assets.assets.dbt_models import DAILY_SELECT
     from trust_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
-    from trust_assets.partitions import dbt_vars_for_window
+    from trust_assets.partitions import dbt_window_env, fixed_vars_arguments
 
     project = project_dir or DBT_PROJECT_DIR
-    full_env = {**os.environ, "TRUST_DUCKDB_PATH": str(warehouse), **env}
+    full_env = {**os.environ, "TRUST_DUCKDB_PATH": str(warehouse), **dbt_window_env(day, day), **env}
     with tempfile.TemporaryDirectory(prefix="dbt-compile-") as target:
         subprocess.run(
             [dbt_executable(), "compile", "--project-dir", str(project), "--profiles-dir",
              str(profiles_dir or project), "--target-path", target, "--select", DAILY_SELECT,
-             "--vars", json.dumps(dbt_vars_for_window(day, day))],
+             *fixed_vars_arguments()],
             cwd=project, env=full_env, capture_output=True, text=True, check=True,
         )
         compiled = {name: next(Path(target, "compiled").rglob(f"{name}.sql")).read_text() for name in DAILY_TABLES}

@@ -16,6 +16,7 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 
 from trust_assets.config import duckdb_path
+from trust_assets.partitions import fixed_vars_arguments
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 
@@ -41,8 +42,14 @@ def dbt_target() -> str:
     return (os.environ.get("TRUST_DBT_TARGET") or os.environ.get("TRUST_TARGET") or "duckdb").strip().lower()
 
 
+# Parsed with the vars every run passes: dagster-dbt hands each run the parse saved here (partial_parse.msgpack),
+# and dbt re-uses it only when the vars are the same (the window reaches dbt in the environment).
+PARSE_ARGUMENTS = ["parse", "--quiet", *fixed_vars_arguments()]
+
 _ensure_dbt_on_path()
-TRUST_DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, target=dbt_target())
+TRUST_DBT_PROJECT = DbtProject(
+    project_dir=DBT_PROJECT_DIR, target=dbt_target(), prepare_project_cli_args=PARSE_ARGUMENTS
+)
 # Under `dagster dev` the manifest is re-parsed on load so model edits show up; elsewhere this is a no-op.
 TRUST_DBT_PROJECT.prepare_if_dev()
 

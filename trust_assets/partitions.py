@@ -1,4 +1,4 @@
-"""The daily partitioning of the graph and the translation of a partition window into dbt ``--vars``.
+"""The daily partitioning of the graph and how a partition window reaches dbt (fixed vars, window in the environment).
 
 One partition is one snapshot date (UTC). A run may cover several partitions at once (single-run backfills):
 the dbt daily models then build every date of the window in one statement.
@@ -6,6 +6,10 @@ the dbt daily models then build every date of the window in one statement.
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
@@ -32,11 +36,41 @@ def fixed_dbt_vars() -> dict[str, str]:
     }
 
 
-def dbt_vars_for_window(start: date, end_inclusive: date) -> dict[str, str]:
-    """Every dbt var for building the snapshot dates ``start`` .. ``end_inclusive`` (both included)."""
+def fixed_vars_arguments() -> list[str]:
+    """``--vars`` with :func:`fixed_dbt_vars`: what every dbt invocation passes (the manifest is parsed with it)."""
+    return ["--vars", json.dumps(fixed_dbt_vars())]
+
+
+# The environment variables that carry the window to dbt (macro window_bound in dbt_project/macros/date_spine.sql).
+DBT_WINDOW_ENV = {"start_date": "TRUST_WINDOW_START_DATE", "end_date": "TRUST_WINDOW_END_DATE"}
+
+
+def dbt_window_env(start: date, end_inclusive: date) -> dict[str, str]:
+    """The environment that tells dbt to build the snapshot dates ``start`` .. ``end_inclusive`` (both included).
+
+    The window is not a ``--vars`` entry: dbt re-parses the whole project whenever its vars change, so each run
+    passes the same :func:`fixed_dbt_vars` (those the manifest was parsed with) and the window here, which dbt
+    reads only when it compiles the SQL it executes. Partial parsing then holds from one run to the next.
+    """
     if end_inclusive < start:
         raise ValueError(f"window end {end_inclusive} is before its start {start}")
-    return {"start_date": start.isoformat(), "end_date": end_inclusive.isoformat(), **fixed_dbt_vars()}
+    return {DBT_WINDOW_ENV["start_date"]: start.isoformat(), DBT_WINDOW_ENV["end_date"]: end_inclusive.isoformat()}
+
+
+@contextmanager
+def dbt_window_in_environment(start: date, end_inclusive: date) -> Iterator[None]:
+    """This process's environment names the window while the block runs (dagster-dbt hands dbt a copy of it)."""
+    window = dbt_window_env(start, end_inclusive)
+    saved = {name: os.environ.get(name) for name in window}
+    os.environ.update(window)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def window_dates(start: date, end_exclusive: date) -> tuple[date, date]:

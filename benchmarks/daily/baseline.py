@@ -20,7 +20,6 @@ NumPy: the scoring arithmetic alone over in-memory arrays, for the scoring-stage
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -37,7 +36,7 @@ import polars as pl
 from benchmarks.daily import baseline_features_sql
 from trust_assets.config import COHORT_IDENTIFIERS, COHORTS, Cohort, feature_names
 from trust_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
-from trust_assets.partitions import dbt_vars_for_window
+from trust_assets.partitions import dbt_window_env, fixed_vars_arguments
 
 # Intermediate views the feature models read several times; the baseline computes each once.
 SHARED_RELATIONS: tuple[str, ...] = ("int_bills", "int_weekly_usage", "int_product_holdings")
@@ -54,11 +53,11 @@ def compile_models(day: date, warehouse: Path) -> dict[str, str]:
     """The SQL dbt compiles for ``day`` for the models the daily partition computes (no dbt run, no write)."""
     names = [*SHARED_RELATIONS, CUSTOMER_360, *FEATURE_MODELS]
     with tempfile.TemporaryDirectory(prefix="bench-dbt-") as target:
-        env = {**os.environ, "TRUST_DUCKDB_PATH": str(warehouse)}
+        env = {**os.environ, "TRUST_DUCKDB_PATH": str(warehouse), **dbt_window_env(day, day)}
         subprocess.run(
             [dbt_executable(), "compile", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
              "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", target,
-             "--select", *names, "--vars", json.dumps(dbt_vars_for_window(day, day))],
+             "--select", *names, *fixed_vars_arguments()],
             cwd=DBT_PROJECT_DIR, env=env, check=True, capture_output=True, text=True,
         )
         compiled = {p.stem: p.read_text() for p in Path(target, "compiled").rglob("*.sql")}

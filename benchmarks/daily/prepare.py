@@ -11,7 +11,6 @@ import); ``benchmarks/daily_partition.py`` starts that process.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import tempfile
@@ -46,18 +45,18 @@ def has_day(path: Path, table: str, day: date) -> bool:
 def dbt_run(
     path: Path, day: date, log: Callable[[str], None], select: str | None = None, exclude: str | None = None
 ) -> None:
-    """``dbt run`` (models only, no tests) with the vars of a one-day window."""
+    """``dbt run`` (models only, no tests) of a one-day window."""
     from trust_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
-    from trust_assets.partitions import dbt_vars_for_window
+    from trust_assets.partitions import dbt_window_env, fixed_vars_arguments
 
     log(f"  dbt run {select or ''}{' --exclude ' + exclude if exclude else ''} for {day}")
     args = [dbt_executable(), "run", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-            str(DBT_PROJECT_DIR), "--vars", json.dumps(dbt_vars_for_window(day, day))]
+            str(DBT_PROJECT_DIR), *fixed_vars_arguments()]
     args += ["--select", select] if select else []
     args += ["--exclude", exclude] if exclude else []
     with tempfile.TemporaryDirectory(prefix="bench-dbt-") as target:
         done = subprocess.run([*args, "--target-path", target], cwd=DBT_PROJECT_DIR, capture_output=True, text=True,
-                              env={**os.environ, "TRUST_DUCKDB_PATH": str(path)})
+                              env={**os.environ, "TRUST_DUCKDB_PATH": str(path), **dbt_window_env(day, day)})
     if done.returncode:
         raise RuntimeError(f"dbt run failed:\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}")
 
@@ -127,10 +126,11 @@ def prepare_warehouse(
     if not table_exists(path, "analytics", "model_registry") and ruler_from is not None:
         copy_ruler_and_models(ruler_from, path, log)
     if ruler_from is not None and not has_day(path, "mobile_features", SETTINGS.model.reference_date):
-        # The daily score monitoring compares with the scores of the reference date: build its features, on the
-        # staging and intermediate views (the only other relations the daily models read).
-        dbt_run(path, SETTINGS.model.reference_date, select="path:models/staging path:models/intermediate", log=log)
-        dbt_run(path, SETTINGS.model.reference_date, select="config.materialized:incremental", log=log)
+        # The daily score monitoring compares with the scores of the reference date: build its features with the
+        # staging and intermediate views they read, in one invocation so that dbt orders them (the intermediate
+        # int_common_features reads customer_360_definition, so no folder can be built before the marts).
+        dbt_run(path, SETTINGS.model.reference_date,
+                select="path:models/staging path:models/intermediate config.materialized:incremental", log=log)
     if not table_exists(path, "analytics", "model_registry"):
         # Views, outcome labels and the reference snapshots through dbt directly: the Dagster jobs would also
         # run every dbt test of the staging views, which at a million customers costs more than the build.

@@ -1,6 +1,6 @@
 {#
   Config shared by the daily (snapshot_date-partitioned) models. Each run builds every snapshot date of the
-  window var start_date..end_date and replaces exactly those dates in the table:
+  window start_date..end_date (macro window_bound) and replaces exactly those dates in the table:
     - DuckDB: delete+insert keyed on snapshot_date;
     - BigQuery: dbt-bigquery has no delete+insert; insert_overwrite on the day-partitioned table replaces
       the same dates (the partitions present in the new rows).

@@ -1,6 +1,6 @@
 {#
   dbt's test `where` config, plus one placeholder: `__snapshot_window__` restricts a test to the snapshot
-  dates of the window being built (var start_date .. end_date). dbt_project.yml sets it for the tests of the
+  dates of the window being built (macro window_bound). dbt_project.yml sets it for the tests of the
   daily models, which could not use var() there (it is rendered before project vars exist).
 #}
 {% macro get_where_subquery(relation) -%}

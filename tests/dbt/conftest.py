@@ -20,7 +20,7 @@ import pytest
 
 from tests.dbt.raw_fixture import SNAPSHOT, load_tiny_raw
 from trust_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
-from trust_assets.partitions import dbt_vars_for_window
+from trust_assets.partitions import dbt_window_env, fixed_dbt_vars
 
 # dbt-duckdb names the catalog after the file stem and views refer to it: every copy keeps this file name.
 WAREHOUSE_FILE = "warehouse.duckdb"
@@ -77,7 +77,7 @@ class DbtSandbox:
         args = ["build", "--exclude-resource-type", "unit_test"]
         if select:
             args += ["--select", select]
-        return self.run(warehouse, args, dbt_vars_for_window(start, end))
+        return self.run(warehouse, args, fixed_dbt_vars(), extra_env=dbt_window_env(start, end))
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,8 @@ import yaml
 from tests.dbt.conftest import DbtSandbox
 from tests.dbt.raw_fixture import SNAPSHOT, append_after_snapshot, table_rows
 from trust_assets import config
-from trust_assets.dbt_project import DBT_PROJECT_DIR
+from trust_assets.dbt_project import DBT_PROJECT_DIR, PARSE_ARGUMENTS
+from trust_assets.partitions import dbt_window_env, fixed_dbt_vars
 
 DAILY_TABLES = ("customer_360_definition", "mobile_features", "tv_features", "broadband_features")
 DAILY_SELECT = "config.materialized:incremental"
@@ -148,3 +149,24 @@ def test_dbt_unit_tests_pass(dbt_sandbox: DbtSandbox, built_warehouse: Path) -> 
     passed = set(re.findall(r"PASS [a-z0-9_]+::([a-z0-9_]+)", result.stdout))
     assert passed == expected, result.stdout[-3000:]
     assert re.search(rf"Done\. PASS={len(expected)} WARN=0 ERROR=0", result.stdout), result.stdout[-3000:]
+
+
+def test_a_new_window_keeps_dbt_partial_parsing(built_warehouse: Path, tmp_path: Path) -> None:
+    """Runs hand dbt the prepared parse; a window of other dates must neither re-parse the project nor be lost."""
+    sandbox = DbtSandbox(tmp_path)
+    sandbox.run(built_warehouse, PARSE_ARGUMENTS)
+    log = tmp_path / "logs" / "dbt.log"
+    compiled = next(iter(sandbox.target_path.glob("**/customer_360_definition.sql")), None)
+    assert compiled is None  # nothing compiled yet
+    for first, last in ((date(2025, 7, 29), date(2025, 7, 30)), (SNAPSHOT, SNAPSHOT)):
+        logged_before = log.stat().st_size
+        sandbox.run(built_warehouse, ["compile", "--select", "customer_360_definition"], fixed_dbt_vars(),
+                    extra_env=dbt_window_env(first, last))
+        this_run = log.read_text()[logged_before:]
+        assert "Unable to do partial parsing" not in this_run
+        assert "Nothing changed, skipping partial parsing" in this_run
+        sql = next(sandbox.target_path.glob("compiled/**/customer_360_definition.sql")).read_text()
+        assert f"cast('{first.isoformat()}' as date)" in sql
+        assert f"day_offset <= {(last - first).days}" in sql  # the spine's last day
+        other_day = date(2025, 7, 31) if first != SNAPSHOT else date(2025, 7, 29)
+        assert other_day.isoformat() not in sql

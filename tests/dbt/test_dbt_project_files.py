@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from datetime import UTC, date, datetime
@@ -17,8 +19,10 @@ from trust_assets import config
 from trust_assets.dbt_project import DBT_PROJECT_DIR
 from trust_assets.partitions import (
     DAILY_PARTITIONS,
-    dbt_vars_for_window,
+    dbt_window_env,
+    dbt_window_in_environment,
     fixed_dbt_vars,
+    fixed_vars_arguments,
     partition_window_dates,
     window_dates,
 )
@@ -142,16 +146,26 @@ def test_common_features_columns_follow_config() -> None:
     assert model["config"]["contract"] == {"enforced": True}
 
 
-def test_dbt_vars_for_window() -> None:
-    assert dbt_vars_for_window(date(2025, 7, 29), date(2025, 7, 31)) == {
-        "start_date": "2025-07-29",
-        "end_date": "2025-07-31",
-        **fixed_dbt_vars(),
+def test_the_window_reaches_dbt_through_the_environment_and_the_vars_stay_fixed() -> None:
+    assert dbt_window_env(date(2025, 7, 29), date(2025, 7, 31)) == {
+        "TRUST_WINDOW_START_DATE": "2025-07-29",
+        "TRUST_WINDOW_END_DATE": "2025-07-31",
     }
     assert fixed_dbt_vars() == {"reference_date": "2025-07-31", "outcome_start": "2025-08-01",
                                 "outcome_end": "2026-01-31", "nrc_baseline_months": "3"}
+    assert fixed_vars_arguments() == ["--vars", json.dumps(fixed_dbt_vars())]
     with pytest.raises(ValueError):
-        dbt_vars_for_window(date(2025, 7, 31), date(2025, 7, 30))
+        dbt_window_env(date(2025, 7, 31), date(2025, 7, 30))
+
+
+def test_the_window_is_in_the_environment_only_while_dbt_is_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRUST_WINDOW_START_DATE", "2020-01-01")
+    monkeypatch.delenv("TRUST_WINDOW_END_DATE", raising=False)
+    with dbt_window_in_environment(date(2025, 7, 29), date(2025, 7, 31)):
+        assert os.environ["TRUST_WINDOW_START_DATE"] == "2025-07-29"
+        assert os.environ["TRUST_WINDOW_END_DATE"] == "2025-07-31"
+    assert os.environ["TRUST_WINDOW_START_DATE"] == "2020-01-01"
+    assert "TRUST_WINDOW_END_DATE" not in os.environ
 
 
 def test_partition_window_dates() -> None:

@@ -26,7 +26,7 @@ from sqlglot import exp
 from synthetic_telco.raw_schema import RAW_TABLES
 from tests.dbt.conftest import DbtSandbox
 from tests.guards.conftest import DAILY_TABLES, fingerprints
-from trust_assets.partitions import dbt_vars_for_window
+from trust_assets.partitions import dbt_window_env, fixed_dbt_vars
 
 DAY = date(2026, 2, 28)
 DAILY_SELECTION = dg.AssetSelection.groups("customer_360", "cohort_features", "trust_signal")
@@ -68,7 +68,7 @@ def defined_names(sql: str) -> set[str]:
 
 def compiled_models(sandbox: DbtSandbox, warehouse: Path) -> dict[str, str]:
     """The compiled SQL of every model of the project, by model name."""
-    sandbox.run(warehouse, ["compile"], dbt_vars_for_window(DAY, DAY))
+    sandbox.run(warehouse, ["compile"], fixed_dbt_vars(), extra_env=dbt_window_env(DAY, DAY))
     manifest = json.loads((sandbox.target_path / "manifest.json").read_text())
     return {
         node["name"]: node["compiled_code"]

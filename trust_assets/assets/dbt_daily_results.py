@@ -10,7 +10,6 @@ failed and on no other: one bad day in seven costs about six short ``dbt test`` 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -26,7 +25,7 @@ from trust_assets.partition_events import (
     outcome_of,
     partition_key,
 )
-from trust_assets.partitions import dbt_vars_for_window
+from trust_assets.partitions import dbt_window_in_environment, fixed_vars_arguments
 
 # dbt test statuses that make the Dagster check fail (``warn`` fails it with WARN severity).
 FAILING_STATUSES = frozenset({"fail", "error", "warn"})
@@ -62,11 +61,12 @@ def dbt_test_runner(dbt: DbtCliResource, manifest: Mapping[str, Any]) -> Failing
 
     def run(lo: date, hi: date, unique_ids: Sequence[str]) -> set[str]:
         names = [manifest["nodes"][uid]["name"] for uid in unique_ids]
-        invocation = dbt.cli(
-            ["test", "--select", *names, "--vars", json.dumps(dbt_vars_for_window(lo, hi))],
-            raise_on_error=False,
-            manifest=manifest,
-        )
+        with dbt_window_in_environment(lo, hi):
+            invocation = dbt.cli(
+                ["test", "--select", *names, *fixed_vars_arguments()],
+                raise_on_error=False,
+                manifest=manifest,
+            )
         invocation.wait()
         results = invocation.get_artifact("run_results.json")["results"]
         return {r["unique_id"] for r in results if r["status"] in FAILING_STATUSES and r["unique_id"] in unique_ids}

@@ -14,6 +14,7 @@ import importlib.metadata
 import json
 import os
 from collections.abc import Iterator, Mapping
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,12 @@ from trust_assets.assets.dbt_daily_results import dbt_test_runner, per_partition
 from trust_assets.dbt_project import TRUST_DBT_PROJECT, dbt_executable
 from trust_assets.owners import ANALYTICS_ENGINEERING, DATA_ENGINEERING
 from trust_assets.partition_events import run_days
-from trust_assets.partitions import DAILY_PARTITIONS, dbt_vars_for_window, partition_window_dates
+from trust_assets.partitions import (
+    DAILY_PARTITIONS,
+    dbt_window_in_environment,
+    fixed_vars_arguments,
+    partition_window_dates,
+)
 
 DAILY_SELECT = "config.materialized:incremental"
 
@@ -177,22 +183,23 @@ def _point_dbt_at_the_warehouse() -> None:
 
 
 def _dbt_build(
-    context: AssetExecutionContext, dbt: DbtCliResource, dbt_vars: Mapping[str, str], *, table_row_counts: bool
+    context: AssetExecutionContext, dbt: DbtCliResource, start: date, end: date, *, table_row_counts: bool
 ) -> tuple[list[Any], Exception | None]:
-    """Every Dagster event of one ``dbt build`` and the error it ended with (raised by the caller after the
-    events, as dagster-dbt does). ``table_row_counts``: attach each model's whole-table row count (not for the
-    daily models, whose partitions carry their own day's count instead)."""
+    """Every Dagster event of one ``dbt build`` of the snapshot dates ``start`` .. ``end`` and the error it ended
+    with (raised by the caller after the events, as dagster-dbt does). ``table_row_counts``: attach each model's
+    whole-table row count (not for the daily models, whose partitions carry their own day's count instead)."""
     _point_dbt_at_the_warehouse()
-    context.log.info(f"dbt build with vars {dict(dbt_vars)}")
+    context.log.info(f"dbt build of the snapshot dates {start} .. {end}")
     args = [
         "build",
-        "--vars",
-        json.dumps(dict(dbt_vars)),
+        # The same vars as the prepared manifest (trust_assets/dbt_project.py), so dbt re-uses its parse.
+        *fixed_vars_arguments(),
         # Unit tests check the SQL, not the data: they run in CI (tests/dbt), not in every daily run.
         "--exclude-resource-type",
         "unit_test",
     ]
-    invocation = dbt.cli(args, context=context)
+    with dbt_window_in_environment(start, end):
+        invocation = dbt.cli(args, context=context)
     if TRUST_DBT_PROJECT.target != "duckdb":
         return _wait_for_dbt(invocation.stream())
     # On DuckDB the metadata can only be read once dbt has exited and released the file, so dagster-dbt waits
@@ -256,7 +263,7 @@ def trust_dbt_daily_models(
     """customer_360_definition, the shared feature families and the cohort features for the snapshot dates of
     the partition window."""
     start, end = partition_window_dates(context)
-    events, failure = _dbt_build(context, dbt, dbt_vars_for_window(start, end), table_row_counts=False)
+    events, failure = _dbt_build(context, dbt, start, end, table_row_counts=False)
     # Each day's row count and each day's test results on its own partition (also in multi-day runs).
     yield from per_partition_events(
         context, events, warehouse, MANIFEST, dbt_test_runner(dbt, MANIFEST), run_days(context)
@@ -275,9 +282,7 @@ def trust_dbt_daily_models(
 def trust_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """Staging and intermediate views over the raw sources, and the outcome labels of the reference date."""
     reference_date = config.SETTINGS.model.reference_date
-    events, failure = _dbt_build(
-        context, dbt, dbt_vars_for_window(reference_date, reference_date), table_row_counts=True
-    )
+    events, failure = _dbt_build(context, dbt, reference_date, reference_date, table_row_counts=True)
     yield from events
     if failure is not None:
         raise failure

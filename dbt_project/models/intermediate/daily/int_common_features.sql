@@ -85,10 +85,10 @@ care_features as (
 bills_in_window as (
     -- Bills some date of the window can count (the join below applies each date's own bounds): billed by the
     -- window's end and either billed after its start - 6 months or due after its start - 180 days.
-    {%- set start = trust_index.date_literal(var('start_date')) %}
+    {%- set start = trust_index.date_literal(trust_index.window_bound('start_date')) %}
     select customer_id, product, bill_date, due_date, billed_amount, is_late, is_bill_shock
     from {{ ref('int_bills') }}
-    where bill_date <= {{ trust_index.date_literal(var('end_date')) }}
+    where bill_date <= {{ trust_index.date_literal(trust_index.window_bound('end_date')) }}
         and (bill_date > {{ trust_index.add_months(start, -6) }} or due_date > {{ trust_index.add_days(start, -180) }})
 ),
 
