@@ -7,6 +7,7 @@ and where to read what it means, instead of leaving the user to find them in the
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,28 @@ _DOCS_BY_ASSET = {
     "score_distribution": "docs/monitoring.md, 'Reading a drift finding'",
 }
 _DEFAULT_DOCS = "docs/checks.md"
+_WIDTH = 118  # the closing text fits a 120-column terminal, as the summary does
+# What a check that did not pass asks of the operator, where it has a known answer.
+_WHAT_TO_DO = {
+    ("feature_drift", "drift_bands"): (
+        "features in the investigate band: no action on the day; act when one reaches the significant band for "
+        "days (the drift sensor then requests a retrain)"
+    ),
+}
+_TENURE_AGEING = (
+    "; tenure_months in that band is the customer base ageing against a reference period that does not age "
+    "(measured in docs/monitoring.md): expected, no action"
+)
+
+
+def what_to_do(asset: str, check: str, severity: str, description: str = "") -> str:
+    """One line on whether and how to act on a check that did not pass."""
+    known = _WHAT_TO_DO.get((asset, check))
+    if known:
+        return known + (_TENURE_AGEING if asset == "feature_drift" and "tenure_months" in description else "")
+    if severity == "WARN":
+        return "a warning: the day was published; read the check's result in the UI before using the day"
+    return "the day was not published downstream of this check: fix the cause (docs/runbook.md), re-run the day"
 
 
 @dataclass(frozen=True)
@@ -92,7 +115,7 @@ def _broken_rules(description: str, most: int = 3) -> list[str]:
     rules = [line[2:].strip() for line in description.splitlines() if line.startswith("- ")]
     if not rules:
         rules = description.splitlines()[:1]
-    return [rule[:150] for rule in rules[:most]]
+    return [rule[:_WIDTH - 4] for rule in rules[:most]]
 
 
 def render_checks_not_passed(found: list[CheckNotPassed]) -> str:
@@ -102,9 +125,12 @@ def render_checks_not_passed(found: list[CheckNotPassed]) -> str:
     lines = [f"{len(found)} asset check(s) did not pass (a warning does not block publication; read why):"]
     for item in found:
         word = "warned" if item.severity == "WARN" else "failed"
-        lines.append(f"  {item.asset} {item.check}: {word}{_days(item.days)}; see {item.docs}")
+        lines += textwrap.wrap(f"{item.asset} {item.check}: {word}{_days(item.days)}; see {item.docs}", width=_WIDTH,
+                               initial_indent="  ", subsequent_indent="      ")
         lines += [f"    {rule}" for rule in _broken_rules(item.description)]
+        advice = f"what to do: {what_to_do(item.asset, item.check, item.severity, item.description)}"
+        lines += textwrap.wrap(advice, width=_WIDTH, initial_indent="    ", subsequent_indent="      ")
     return "\n".join(lines)
 
 
-__all__ = ["CheckNotPassed", "checks_not_passed", "render_checks_not_passed", "runs_since"]
+__all__ = ["CheckNotPassed", "checks_not_passed", "render_checks_not_passed", "runs_since", "what_to_do"]

@@ -90,8 +90,9 @@ def test_a_blocking_failure_on_one_day_shows_on_that_day_only(broken_copy: tuple
     assert {(r.asset, r.check, day) for r in reported for day in r.days} == shown_failed
     coverage_line = next(r for r in reported if r.check == "scored_once_per_product")
     assert (coverage_line.severity, coverage_line.days) == ("ERROR", (days[1].isoformat(),))
-    text = render_checks_not_passed(reported)
+    text = " ".join(render_checks_not_passed(reported).split())  # lines wrap at 118 columns
     assert f"{SIGNAL} scored_once_per_product: failed on {days[1].isoformat()}" in text
+    assert "what to do: the day was not published downstream of this check" in text
     assert "provenance" not in text
 
 
