@@ -17,9 +17,11 @@ from pydantic import Field
 from resources.warehouse import WarehouseResource
 from trust_assets.assets.reference import markdown_table
 from trust_assets.config import COHORTS, SETTINGS
+from trust_assets.monitoring.alerts import default_sink
 from trust_assets.operations.approval import approve
 from trust_assets.operations.audit import ActorError, resolve_actor
 from trust_assets.operations.gate import evaluate_gate
+from trust_assets.operations.guard_alerts import rollback_done_alert
 from trust_assets.operations.lifecycle import archive, start_shadow
 from trust_assets.operations.promotion import promote
 from trust_assets.operations.registry_store import RegistryError
@@ -143,6 +145,11 @@ class RollbackConfig(dg.Config):
     cohort: str = Field(description="mobile, tv or broadband: its previous champion is restored.")
     actor: str = Field(default="", description="Who rolls back; blank means the launching or environment user.")
     reason: str = Field(description="What regressed (recorded in the audit trail).")
+    evidence: str = Field(
+        default="",
+        description="JSON of the guard regression behind an automatic rollback (metric, threshold, values, days), "
+        "recorded in the audit event; blank for a manual rollback.",
+    )
 
 
 def _refused(exc: Exception) -> dg.Failure:
@@ -199,10 +206,15 @@ def promote_op(context: dg.OpExecutionContext, config: VersionActConfig, warehou
 
 @dg.op(name="rollback_model", description="Restores the previous champion and re-scores the days since.")
 def rollback_op(context: dg.OpExecutionContext, config: RollbackConfig, warehouse: WarehouseResource) -> str:
+    evidence = json.loads(config.evidence) if config.evidence.strip() else None
     try:
-        done = rollback(warehouse, config.cohort, _actor(context, config.actor), config.reason, context.log.info)
+        done = rollback(
+            warehouse, config.cohort, _actor(context, config.actor), config.reason, context.log.info, evidence
+        )
     except (RegistryError, ActorError) as exc:
         raise _refused(exc) from exc
+    if evidence:
+        default_sink(context.log).send(rollback_done_alert(done, evidence))
     context.add_output_metadata(
         {"rolled_back": done.rolled_back, "restored": done.restored,
          "rescored_days": ", ".join(str(d) for d in done.rescored_days) or "none",

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
 
@@ -65,9 +66,14 @@ def rollback(
     actor: str,
     reason: str,
     log: Callable[[str], None] = lambda _: None,
+    evidence: dict[str, Any] | None = None,
 ) -> Rollback:
     """production -> archived for the current champion, archived -> production for the one it replaced, then
-    re-score every published day that carries the rolled-back version."""
+    re-score every published day that carries the rolled-back version.
+
+    ``evidence``: what made an automatic rollback act (guard metric, threshold, values, days); it is recorded
+    in the audit event of the rolled-back version under ``guard``.
+    """
     actor = resolve_actor(actor)
     if not reason.strip():
         raise RollbackRefused("a rollback needs a reason (what regressed)")
@@ -108,7 +114,8 @@ def rollback(
         warehouse,
         [
             StatusChange(current, ModelStatus.PRODUCTION, ModelStatus.ARCHIVED, EventType.ROLLED_BACK, reason,
-                         None, {"restored": previous, "rescore_days": [str(d) for d in days]}),
+                         None, {"restored": previous, "rescore_days": [str(d) for d in days],
+                               **({"guard": evidence} if evidence else {})}),
             StatusChange(previous, ModelStatus.ARCHIVED, ModelStatus.PRODUCTION, EventType.ROLLED_BACK, reason,
                          None, {"replaces": current}),
         ],
