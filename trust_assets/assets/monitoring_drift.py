@@ -384,6 +384,14 @@ def score_distribution(context: dg.AssetExecutionContext, warehouse: WarehouseRe
 
 
 # --- monitoring_report --------------------------------------------------------------------------------------------
+def _probation_days(warehouse: WarehouseResource, day: date) -> pl.DataFrame | None:
+    """Guard metrics of the probation days up to ``day`` (a probation is at most ProbationSettings.days long)."""
+    table = SETTINGS.probation.guard_table
+    if not warehouse.table_exists(table):
+        return None
+    return _read_window(warehouse, table, day - timedelta(days=SETTINGS.probation.days - 1), day)
+
+
 def write_report(warehouse: WarehouseResource, day: date) -> tuple[str, dict[str, bool]]:
     """Renders and writes the day's report; returns its path and which optional sections had data."""
     history_start = day - timedelta(days=MONITORING.report_history_days - 1)
@@ -398,6 +406,7 @@ def write_report(warehouse: WarehouseResource, day: date) -> tuple[str, dict[str
         deciles=_optional_day(warehouse, DECILE_TABLE, day),
         fairness=_optional_day(warehouse, FAIRNESS_TABLE, day),
         outcome_performance=_optional_day(warehouse, OUTCOME_TABLE, day),
+        probation=_probation_days(warehouse, day),
     )
     path = report_path(day)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -420,12 +429,13 @@ def write_report(warehouse: WarehouseResource, day: date) -> tuple[str, dict[str
     kinds={"html"},
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetDep(DRIFT_TABLE), dg.AssetDep(SCORE_TABLE)],
+    deps=[dg.AssetDep(DRIFT_TABLE), dg.AssetDep(SCORE_TABLE), dg.AssetDep(SETTINGS.probation.guard_table)],
     tags={"layer": "monitoring"},
     description=(
         "The page people look at: one self-contained HTML monitoring report per scoring date with plots of drift "
         "per feature and over recent days, the score distribution against the reference population, and decile "
-        "lift and fairness when those monitors have run for the date. Linked from each materialisation."
+        "lift and fairness when those monitors have run for the date, and the guards of a model in probation. "
+        "Linked from each materialisation."
     ),
 )
 def monitoring_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:

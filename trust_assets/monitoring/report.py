@@ -47,6 +47,8 @@ class ReportInputs:
     deciles: pl.DataFrame | None = None  # trust_decile_outcomes rows for the day, if any
     fairness: pl.DataFrame | None = None  # fairness_by_group rows for the day, if any
     outcome_performance: pl.DataFrame | None = None  # matured_outcome_performance rows for the day, if any
+    # probation_guard_metrics rows of the probation days up to the day, if a cohort is in probation
+    probation: pl.DataFrame | None = None
 
 
 def esc(value: object) -> str:
@@ -328,6 +330,12 @@ def render_report(inputs: ReportInputs) -> str:
         sections.append(
             "<section id='outcomes'><h2>Matured outcomes</h2>"
             "<p class='missing'>Matured-outcome performance: not yet available for this date.</p></section>"
+        )
+    if inputs.probation is not None and inputs.probation.height:
+        sections.append(
+            "<section id='probation'><h2>Probation guards</h2><p class='note'>A promoted model against the one it "
+            "replaced, on the same customers, each day of its probation (thresholds in docs/operating_loop.md)."
+            f"</p>{html_table(inputs.probation.sort('cohort', 'snapshot_date'))}</section>"
         )
     style = (
         f"body{{{FONT};margin:24px;color:#222;max-width:1300px}} h1{{font-size:22px}} h2{{font-size:17px;"

@@ -33,6 +33,7 @@ WEIGHTS_TABLE = "trust_model_weights"
 RULER_TABLE = "hierarchical_reference_stats"
 DAILY_JOB = "daily_trust_job"
 RETRAIN_JOB = "retrain_models_job"
+ROLLBACK_JOB = "rollback_model_job"
 FEATURE_TABLES = ("mobile_features", "tv_features", "broadband_features")
 
 
@@ -279,11 +280,14 @@ def _rollback_drill(ctx: _Context) -> GateItem:
     path = ctx.root / "docs" / "runbook.md"
     runbook = path.read_text(encoding="utf-8") if path.exists() else ""
     documented = "trust models rollback" in runbook
+    # The same rollback runs by itself during probation: the sensor that requests it must exist.
+    automatic = [sensor.name for sensor in _sensors(ctx.defs) if ROLLBACK_JOB in _sensor_targets(sensor)]
     return GateItem(
-        9, "Tested rollback", same and documented,
+        9, "Tested rollback", same and documented and bool(automatic),
         f"drill: re-scored {redone.height} {cohort} rows of {day} with champion {champions[0]}: "
         f"{'identical to' if same else 'DIFFERENT from'} the published rows; rollback command "
-        f"{'documented' if documented else 'missing'} in docs/runbook.md",
+        f"{'documented' if documented else 'missing'} in docs/runbook.md; automatic rollback in probation by "
+        f"{', '.join(automatic) or 'no sensor'}",
     )
 
 

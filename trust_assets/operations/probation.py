@@ -49,14 +49,14 @@ class Probation:
 def probation_of(trail: pl.DataFrame, champion: str, settings: ProbationSettings = PROBATION) -> Probation | None:
     """The probation of ``champion`` from its audit rows (in order), or None when it has none: it came to
     production by a rollback's restore, as a cohort's first version, or before anything was published."""
-    made_production = trail.filter(
-        (pl.col("model_version") == champion)
-        & pl.col("event_type").is_in([EventType.PROMOTED.value, EventType.ROLLED_BACK.value])
-        & pl.col("after_state").str.contains('"status": "production"', literal=True)
-    )
-    if made_production.height == 0:
+    made_production = [
+        row for row in trail.filter(pl.col("model_version") == champion).iter_rows(named=True)
+        if row["event_type"] in (EventType.PROMOTED.value, EventType.ROLLED_BACK.value)
+        and state(row["after_state"]).get("status") == ModelStatus.PRODUCTION.value
+    ]
+    if not made_production:
         return None
-    last = made_production.row(-1, named=True)
+    last = made_production[-1]
     if last["event_type"] != EventType.PROMOTED.value:
         return None
     previous = state(last["before_state"]).get("champion")
