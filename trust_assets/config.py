@@ -310,6 +310,17 @@ class ProbationSettings:
 
 
 @dataclass(frozen=True)
+class CanarySettings:
+    """The optional canary between shadow and full promotion (docs/operating_loop.md). Off unless a staging
+    version is explicitly put in canary; then this share of customers, chosen by a salted hash of customer_id
+    (the same customers every day), is published with the candidate's scores."""
+
+    share: float = 0.05
+    # A salt of its own: the canary customers are not the training hold-out.
+    salt: str = "eti-canary-v1"
+
+
+@dataclass(frozen=True)
 class OutcomeMonitoringSettings:
     """Matured-outcome performance, the decile KPI view and the fairness check (docs/monitoring_outcomes.md)."""
 
@@ -383,6 +394,7 @@ class TrustIndexSettings:
     raw_guards: RawGuardSettings = field(default_factory=RawGuardSettings)
     operations: OperationsSettings = field(default_factory=OperationsSettings)
     probation: ProbationSettings = field(default_factory=ProbationSettings)
+    canary: CanarySettings = field(default_factory=CanarySettings)
     outcomes: OutcomeMonitoringSettings = field(default_factory=OutcomeMonitoringSettings)
     bigquery: BigQuerySettings = field(default_factory=BigQuerySettings)
     duckdb: DuckDBSettings = field(default_factory=DuckDBSettings)

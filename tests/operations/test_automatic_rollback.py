@@ -24,6 +24,7 @@ import polars as pl
 import pytest
 
 from resources.warehouse import DuckDBWarehouse
+from tests.operations.variants import champion, register_variant
 from tests.support import query
 from trust_assets import cli
 from trust_assets.assets.monitoring_drift import write_report
@@ -31,7 +32,7 @@ from trust_assets.config import SETTINGS
 from trust_assets.operations import auto_rollback
 from trust_assets.operations.audit import EventType, read_trail, state
 from trust_assets.operations.jobs import rollback_model_job
-from trust_assets.operations.registry_store import StatusChange, read_registry, transition
+from trust_assets.operations.registry_store import StatusChange, transition
 from trust_assets.scoring.registry import ModelStatus
 from trust_assets.sensors import automatic_rollback_sensor
 
@@ -39,29 +40,6 @@ PROBATION = SETTINGS.probation
 SIGNAL = "analytics.customer_trust_signal"
 ORDER = "snapshot_date, cohort, customer_id"
 DAILY = ["customer_trust_signal", PROBATION.previous_champion_table, PROBATION.guard_table]
-
-
-def _champion(wh: DuckDBWarehouse, cohort: str) -> str:
-    reg = read_registry(wh).filter((pl.col("cohort") == cohort) & (pl.col("status") == "production"))
-    return reg["model_version"][0]
-
-
-def _register_variant(path: Path, source: str, new: str, factor: str) -> None:
-    """A staging copy of ``source`` whose weights are multiplied by ``factor`` (an SQL expression of the
-    feature's row number ``i``)."""
-    con = duckdb.connect(str(path))
-    try:
-        con.execute("insert into analytics.model_registry select * replace (? as model_version, 'staging' as status) "
-                    "from analytics.model_registry where model_version = ?", [new, source])
-        con.execute(
-            "insert into analytics.trust_model_weights by name select * exclude (i) replace (? as model_version, "
-            f"weight * ({factor}) as weight, w_churn * ({factor}) as w_churn, w_recontract * ({factor}) as "
-            f"w_recontract, w_nrc * ({factor}) as w_nrc) from (select *, row_number() over (order by feature) as i "
-            "from analytics.trust_model_weights where model_version = ?)",
-            [new, source],
-        )
-    finally:
-        con.close()
 
 
 def _promote(wh: DuckDBWarehouse, new: str, old: str, effective: date, last_before: date) -> None:
@@ -123,9 +101,9 @@ def episode(pipeline_warehouse, materialize_on, tmp_path_factory) -> Iterator[Ep
     factors = {"tv": "-1", "mobile": "1 + 0.08 * ((i % 3) - 1)", "broadband": "-1"}
     versions: dict[str, tuple[str, str]] = {}
     for cohort, factor in factors.items():
-        old = _champion(wh, cohort)
+        old = champion(wh, cohort)
         new = f"{cohort}-probation-{'benign' if cohort == 'mobile' else 'flipped'}"
-        _register_variant(path, old, new, factor)
+        register_variant(path, old, new, factor)
         _promote(wh, new, old, later[0], before[-1])
         versions[cohort] = (old, new)
 
@@ -224,13 +202,13 @@ def test_harmful_promotion_is_rolled_back_after_k_days(episode: Episode) -> None
     assert (request.job_name, config["cohort"], config["actor"]) == ("rollback_model_job", "tv", "automatic-rollback")
     assert episode.rollback_result.success
     wh = DuckDBWarehouse(path=str(episode.path))
-    assert _champion(wh, "tv") == old_tv
+    assert champion(wh, "tv") == old_tv
     # The re-scored days and the day published after the rollback equal what the old champion had published.
     now = query(episode.path, f"select * from {SIGNAL} where cohort = 'tv' and snapshot_date >= ? order by {ORDER}",
                 [episode.later[0]])
     assert now.equals(episode.original_later.filter(pl.col("cohort") == "tv"))
     # The benign promotion stays in production and keeps publishing.
-    assert _champion(wh, "mobile") == episode.versions["mobile"][1]
+    assert champion(wh, "mobile") == episode.versions["mobile"][1]
     mobile = query(episode.path, f"select distinct model_version from {SIGNAL} where cohort = 'mobile' "
                    "and snapshot_date >= ?", [episode.later[0]])
     assert mobile["model_version"].to_list() == [episode.versions["mobile"][1]]
@@ -250,7 +228,7 @@ def test_harmful_promotion_is_rolled_back_after_k_days(episode: Episode) -> None
 def test_previous_champion_unavailable_alerts_instead(episode: Episode) -> None:
     old_bb, bad_bb = episode.versions["broadband"]
     wh = DuckDBWarehouse(path=str(episode.path))
-    assert _champion(wh, "broadband") == bad_bb  # not rolled back
+    assert champion(wh, "broadband") == bad_bb  # not rolled back
     withheld = [a for a in episode.alerts_after_decision if a["kind"] == "automatic_rollback_withheld"]
     assert [a["cohort"] for a in withheld] == ["broadband"]
     assert f"{old_bb} cannot score" in withheld[0]["details"]["why"]

@@ -16,8 +16,11 @@ OPERATION_JOBS = {
     "promote_model_job": ("promote_model", {"model_version", "actor", "reason"}),
     "rollback_model_job": ("rollback_model", {"cohort", "actor", "reason", "evidence"}),
     "archive_model_job": ("archive_model", {"model_version", "actor", "reason"}),
+    "start_canary_job": ("start_canary", {"model_version", "actor", "reason"}),
+    "stop_canary_job": ("stop_canary", {"model_version", "actor", "reason"}),
 }
-COMMANDS = ["list", "train", "shadow", "gate", "approve", "promote", "rollback", "archive", "audit"]
+COMMANDS = ["list", "train", "shadow", "gate", "approve", "canary", "canary-stop", "promote", "rollback", "archive",
+            "audit"]
 
 
 def test_jobs_have_typed_config_and_the_schedule_is_stopped() -> None:

@@ -33,6 +33,7 @@ from trust_assets.monitoring.prediction_distribution import (
     score_distribution_row,
 )
 from trust_assets.monitoring.report import ReportInputs, render_report
+from trust_assets.operations.canary import canary_candidates, canary_comparison
 from trust_assets.owners import ML_ENGINEERING
 from trust_assets.partition_events import add_daily_metadata
 from trust_assets.partitions import DAILY_PARTITIONS, partition_window_dates
@@ -392,6 +393,19 @@ def _probation_days(warehouse: WarehouseResource, day: date) -> pl.DataFrame | N
     return _read_window(warehouse, table, day - timedelta(days=SETTINGS.probation.days - 1), day)
 
 
+def _canary_day(warehouse: WarehouseResource, day: date) -> pl.DataFrame | None:
+    """The day's canary customers against the rest, for the cohorts whose rows include a canary version."""
+    candidates = canary_candidates(warehouse)
+    if not candidates:
+        return None
+    signal = warehouse.read(
+        f"select snapshot_date, cohort, model_version, trust_score from {{analytics}}.{SIGNAL_TABLE} "
+        "where snapshot_date = $d",
+        {"d": day},
+    )
+    return canary_comparison(signal, candidates)
+
+
 def write_report(warehouse: WarehouseResource, day: date) -> tuple[str, dict[str, bool]]:
     """Renders and writes the day's report; returns its path and which optional sections had data."""
     history_start = day - timedelta(days=MONITORING.report_history_days - 1)
@@ -407,6 +421,7 @@ def write_report(warehouse: WarehouseResource, day: date) -> tuple[str, dict[str
         fairness=_optional_day(warehouse, FAIRNESS_TABLE, day),
         outcome_performance=_optional_day(warehouse, OUTCOME_TABLE, day),
         probation=_probation_days(warehouse, day),
+        canary=_canary_day(warehouse, day),
     )
     path = report_path(day)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ import polars as pl
 from resources.warehouse import WarehouseResource
 from trust_assets.config import PROJECT_ROOT, SETTINGS, Cohort, OperationsSettings, feature_names
 from trust_assets.operations.audit import EventType, read_trail, state
+from trust_assets.operations.canary import canary_versions
 from trust_assets.operations.registry_store import read_registry, version_row, versions_with_status
 from trust_assets.operations.retrain import COMPARED_METRICS
 from trust_assets.operations.serving import load_model, score_window
@@ -271,11 +272,15 @@ def _rollback_drill(ctx: _Context) -> GateItem:
     )
     model = load_model(ctx.warehouse, version_row(ctx.registry, champions[0]))
     redone = score_window(ctx.warehouse, {Cohort(cohort): model}, day, day).sort("customer_id")
+    # During a canary the canary customers carry the candidate's rows: the drill compares the champion's.
+    own = published["model_version"] == champions[0]
+    canary = canary_versions(ctx.warehouse).get(cohort)
     same = (
         published.height == redone.height
+        and bool(own.any())
         and published["customer_id"].to_list() == redone["customer_id"].to_list()
-        and published["trust_score"].to_list() == redone["trust_score"].to_list()
-        and set(published["model_version"].to_list()) == {champions[0]}
+        and published.filter(own)["trust_score"].to_list() == redone.filter(own)["trust_score"].to_list()
+        and set(published["model_version"].to_list()) <= {champions[0], canary}
     )
     path = ctx.root / "docs" / "runbook.md"
     runbook = path.read_text(encoding="utf-8") if path.exists() else ""

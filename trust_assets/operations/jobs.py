@@ -20,6 +20,7 @@ from trust_assets.config import COHORTS, SETTINGS
 from trust_assets.monitoring.alerts import default_sink
 from trust_assets.operations.approval import approve
 from trust_assets.operations.audit import ActorError, resolve_actor
+from trust_assets.operations.canary import start_canary, stop_canary
 from trust_assets.operations.gate import evaluate_gate
 from trust_assets.operations.guard_alerts import rollback_done_alert
 from trust_assets.operations.lifecycle import archive, start_shadow
@@ -223,6 +224,24 @@ def rollback_op(context: dg.OpExecutionContext, config: RollbackConfig, warehous
     return done.restored
 
 
+@dg.op(name="start_canary", description="Publishes an approved staging version for the canary share of customers.")
+def start_canary_op(context: dg.OpExecutionContext, config: VersionActConfig, warehouse: WarehouseResource) -> None:
+    try:
+        rows = start_canary(warehouse, config.model_version, _actor(context, config.actor), config.reason)
+    except (RegistryError, ActorError) as exc:
+        raise _refused(exc) from exc
+    context.add_output_metadata(_audit_metadata(rows))
+
+
+@dg.op(name="stop_canary", description="Ends a version's canary: the champion scores every customer again.")
+def stop_canary_op(context: dg.OpExecutionContext, config: VersionActConfig, warehouse: WarehouseResource) -> None:
+    try:
+        rows = stop_canary(warehouse, config.model_version, _actor(context, config.actor), config.reason)
+    except (RegistryError, ActorError) as exc:
+        raise _refused(exc) from exc
+    context.add_output_metadata(_audit_metadata(rows))
+
+
 @dg.op(name="archive_model", description="development or staging -> archived.")
 def archive_op(context: dg.OpExecutionContext, config: VersionActConfig, warehouse: WarehouseResource) -> None:
     try:
@@ -264,6 +283,21 @@ def rollback_model_job() -> None:
     rollback_op()
 
 
+@dg.job(
+    name="start_canary_job",
+    description=f"Optional step between shadow and full: from the next partition, {SETTINGS.canary.share:.0%} of the "
+    "product's customers (always the same ones) are published with an approved staging version's scores, the "
+    "rest with the champion's. Promotion to full stays a separate, explicit act (promote_model_job).",
+)
+def start_canary_job() -> None:
+    start_canary_op()
+
+
+@dg.job(name="stop_canary_job", description="Ends a canary: the champion scores every customer again.")
+def stop_canary_job() -> None:
+    stop_canary_op()
+
+
 @dg.job(name="archive_model_job", description="Archives a development or staging version.")
 def archive_model_job() -> None:
     archive_op()
@@ -291,7 +325,7 @@ def run_failure_alert_sensor(context: dg.RunFailureSensorContext) -> None:
 
 OPERATIONS_JOBS: list[dg.JobDefinition] = [
     retrain_models_job, start_shadow_job, readiness_gate_job, approve_model_job, promote_model_job,
-    rollback_model_job, archive_model_job,
+    rollback_model_job, archive_model_job, start_canary_job, stop_canary_job,
 ]
 OPERATIONS_SCHEDULES: list[dg.ScheduleDefinition] = [retrain_schedule]
 OPERATIONS_SENSORS: list[dg.SensorDefinition] = [run_failure_alert_sensor]

@@ -14,6 +14,7 @@ import polars as pl
 from resources.warehouse import WarehouseResource
 from trust_assets.assets.trust_signal import publish_scores
 from trust_assets.operations.audit import EventType, read_trail, resolve_actor, state
+from trust_assets.operations.canary import canary_versions
 from trust_assets.operations.registry_store import (
     RegistryError,
     StatusChange,
@@ -101,9 +102,11 @@ def rollback(
             "where snapshot_date between $start and $end and cohort <> $c",
             {"start": days[0], "end": days[-1], "c": cohort},
         )
+        # A cohort's canary version is re-published as it was: the re-score takes it into account.
+        canaries = canary_versions(warehouse)
         drifted = [
             f"{c}: {v}" for c, v in others.iter_rows()
-            if v not in versions_with_status(registry, c, ModelStatus.PRODUCTION)
+            if v not in versions_with_status(registry, c, ModelStatus.PRODUCTION) and v != canaries.get(c)
         ]
         if drifted:
             raise RollbackRefused(
