@@ -6,7 +6,7 @@
     trust summary    print what the trust signal and the production models look like
     trust explain    decompose a customer's score into per-feature terms (w_f * z_f)
     trust attribute  split a customer's score change into behaviour and model parts
-    trust models     operate the models: list, train, shadow, gate, approve, promote, rollback, archive, audit
+    trust models     operate the models: list, train, shadow, gate, approve, canary, promote, rollback, archive, audit
 
 The command bodies live in trust_assets/cli_commands/. Only argparse and the configuration are imported here:
 each command imports what it needs when it runs, so the read-only ones (``summary``, ``explain``, ``attribute``,

@@ -276,6 +276,51 @@ class OperationsSettings:
 
 
 @dataclass(frozen=True)
+class ProbationSettings:
+    """Probation after a promotion, its guard metrics and the automatic rollback (docs/operating_loop.md).
+
+    For ``days`` days from a promotion's first published day, the previous champion scores the same customers in
+    ``previous_champion_table`` and ``guard_table`` compares the two per cohort and day. A guard that breaches
+    its threshold on ``consecutive_days`` consecutive days inside that window rolls the cohort back.
+    """
+
+    days: int = 14
+    # K: one bad day can be a data accident that hits both models; two in a row is the model.
+    consecutive_days: int = 2
+    # Spearman rank correlation of the new champion's trust scores with the previous champion's, same customers.
+    min_rank_agreement: float = 0.80
+    # PSI of the new champion's trust scores over deciles of the previous champion's: the monitoring's
+    # "significant" band.
+    max_score_psi: float = 0.25
+    # A raw score is outside the model's reference range when it lies more than this many reference standard
+    # deviations (registry raw_ref_stddev) from the reference mean: 2.576 is the 1st-99th percentile of a normal.
+    reference_range_sd: float = 2.576
+    max_outside_share: float = 0.10
+    # Share of feature values missing (scored at the reference mean) over the day's rows of the cohort.
+    max_missing_feature_share: float = 0.20
+    # Absolute change of the mean trust score against the previous champion on the same customers.
+    max_mean_shift: float = 0.15
+    # Held-out churn AUC minus the matured churn AUC of the day, once its outcome window has closed.
+    max_auc_drop: float = 0.05
+    # Who the automatic rollback acts as in the audit trail.
+    actor: str = "automatic-rollback"
+    previous_champion_table: str = "customer_trust_signal_previous_champion"
+    guard_table: str = "probation_guard_metrics"
+    events_table: str = "probation_guard_events"
+
+
+@dataclass(frozen=True)
+class CanarySettings:
+    """The optional canary between shadow and full promotion (docs/operating_loop.md). Off unless a staging
+    version is explicitly put in canary; then this share of customers, chosen by a salted hash of customer_id
+    (the same customers every day), is published with the candidate's scores."""
+
+    share: float = 0.05
+    # A salt of its own: the canary customers are not the training hold-out.
+    salt: str = "eti-canary-v1"
+
+
+@dataclass(frozen=True)
 class OutcomeMonitoringSettings:
     """Matured-outcome performance, the decile KPI view and the fairness check (docs/monitoring_outcomes.md)."""
 
@@ -348,6 +393,8 @@ class TrustIndexSettings:
     monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
     raw_guards: RawGuardSettings = field(default_factory=RawGuardSettings)
     operations: OperationsSettings = field(default_factory=OperationsSettings)
+    probation: ProbationSettings = field(default_factory=ProbationSettings)
+    canary: CanarySettings = field(default_factory=CanarySettings)
     outcomes: OutcomeMonitoringSettings = field(default_factory=OutcomeMonitoringSettings)
     bigquery: BigQuerySettings = field(default_factory=BigQuerySettings)
     duckdb: DuckDBSettings = field(default_factory=DuckDBSettings)

@@ -18,12 +18,13 @@ from trust_assets.assets.trust_index import TRUST_INDEX_ASSETS
 from trust_assets.jobs import JOBS, SCHEDULES
 from trust_assets.operations.assets import OPERATIONS_ASSETS
 from trust_assets.operations.jobs import OPERATIONS_SENSORS
+from trust_assets.operations.probation_assets import PROBATION_ASSETS
 from trust_assets.sensors import SENSORS
 
 defs = dg.Definitions(
     assets=[
         *RAW_SOURCE_SPECS, *GUARD_ASSETS, trust_dbt_models, trust_dbt_daily_models, *TRUST_INDEX_ASSETS,
-        *OUTCOME_MONITORING_ASSETS, *MONITORING_DRIFT_ASSETS, *OPERATIONS_ASSETS,
+        *OUTCOME_MONITORING_ASSETS, *MONITORING_DRIFT_ASSETS, *OPERATIONS_ASSETS, *PROBATION_ASSETS,
     ],
     asset_checks=ASSET_CHECKS,
     jobs=[*JOBS, *OUTCOME_MONITORING_JOBS],

@@ -21,11 +21,13 @@ from trust_assets.operations.jobs import OPERATIONS_JOBS, OPERATIONS_SCHEDULES
 # Drift and score monitoring run with every day's scores (a few seconds); the report is written with them.
 MONITORING_DAILY_ASSETS = ("feature_drift", "score_distribution", "monitoring_report")
 # A staging (challenger) model scores each day into the shadow table after the published signal; a no-op
-# when no cohort has a challenger.
+# when no cohort has a challenger. During a promotion's probation the previous champion scores beside the new
+# one and the guard metrics are computed (no-ops outside probation).
 DAILY_SELECTION = (
     dg.AssetSelection.groups("customer_360", "cohort_features", "trust_signal")
     | dg.AssetSelection.assets(*MONITORING_DAILY_ASSETS)
     | dg.AssetSelection.assets(SETTINGS.operations.shadow_table)
+    | dg.AssetSelection.assets(SETTINGS.probation.previous_champion_table, SETTINGS.probation.guard_table)
 )
 # The dbt source tests (checks on raw/<table>) run with the staging views they guard.
 FOUNDATION_SELECTION = (

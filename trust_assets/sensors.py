@@ -5,6 +5,10 @@ configured share of its features drifted (significant PSI band and beyond the re
 variation; MonitoringSettings). A drift event is an alert
 (log, JSON-lines file, webhook if configured), a row in ``drift_events`` and a request to run
 ``retrain_models_job`` for the cohort. Each event is raised once: it is keyed by cohort and first drifting day.
+
+``automatic_rollback_sensor``: during a promotion's probation, requests ``rollback_model_job`` for the cohort
+when a guard of ``probation_guard_metrics`` breached its threshold on K consecutive days (ProbationSettings),
+and alerts; when the previous champion cannot be restored it alerts instead. One decision per promotion.
 """
 
 # No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
@@ -13,12 +17,14 @@ from datetime import timedelta
 import dagster as dg
 import polars as pl
 
+from resources import Target, current_target
 from resources.warehouse import WarehouseResource
 from trust_assets.assets.monitoring_drift import DRIFT_TABLE, REPORT_ASSET
 from trust_assets.config import SETTINGS, feature_names
 from trust_assets.monitoring.alerts import AlertSink, default_sink, drift_alert
 from trust_assets.monitoring.drift import band_counts
 from trust_assets.monitoring.drift_events import DriftEvent, event_row, find_drift_events
+from trust_assets.operations.auto_rollback import ROLLBACK_JOB, evaluate_probation
 from trust_assets.operations.jobs import RETRAIN_JOB
 
 DRIFT_EVENTS_TABLE = "drift_events"
@@ -125,4 +131,32 @@ def feature_drift_sensor(
     return dg.SensorResult(run_requests=requests)
 
 
-SENSORS: list[dg.SensorDefinition] = [feature_drift_sensor]
+PROBATION = SETTINGS.probation
+
+
+@dg.sensor(
+    name="automatic_rollback_sensor",
+    job_name=ROLLBACK_JOB,
+    minimum_interval_seconds=600,
+    # Production acts by itself; on the local demo file it is started by hand, like the daily schedule.
+    default_status=dg.DefaultSensorStatus.RUNNING
+    if current_target() is Target.BIGQUERY
+    else dg.DefaultSensorStatus.STOPPED,
+    description=(
+        f"Rolls a product back to its previous model when, within the {PROBATION.days} days of probation after a "
+        f"promotion, a guard of {PROBATION.guard_table} breached its threshold on {PROBATION.consecutive_days} "
+        f"consecutive days: requests {ROLLBACK_JOB} as '{PROBATION.actor}' with the metric, values and days, "
+        "and alerts. When the previous model cannot be restored it only alerts. One decision per promotion, "
+        f"recorded in {PROBATION.events_table}; never outside probation."
+    ),
+)
+def automatic_rollback_sensor(
+    context: dg.SensorEvaluationContext, warehouse: WarehouseResource
+) -> dg.SensorResult | dg.SkipReason:
+    requests = evaluate_probation(warehouse, default_sink(context.log))
+    if not requests:
+        return dg.SkipReason("no promotion in probation needs a rollback")
+    return dg.SensorResult(run_requests=requests)
+
+
+SENSORS: list[dg.SensorDefinition] = [feature_drift_sensor, automatic_rollback_sensor]

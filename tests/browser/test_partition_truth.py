@@ -38,6 +38,8 @@ DAILY_ASSETS: dict[tuple[str, ...], str | None] = {
     ("broadband_features",): "analytics.broadband_features",
     (SIGNAL,): f"analytics.{SIGNAL}",
     ("customer_trust_signal_shadow",): "analytics.customer_trust_signal_shadow",
+    ("customer_trust_signal_previous_champion",): "analytics.customer_trust_signal_previous_champion",
+    ("probation_guard_metrics",): "analytics.probation_guard_metrics",
     ("feature_drift",): "analytics.feature_drift",
     ("score_distribution",): "analytics.score_distribution",
     ("monitoring_report",): None,

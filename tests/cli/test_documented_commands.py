@@ -37,6 +37,8 @@ NOT_RUN: dict[str, str] = {
     "models shadow": "moves a version to staging (writes the registry)",
     "models gate": "evaluates the readiness gate with the whole code location; tests/operations covers it",
     "models approve": "records an approval (writes the audit trail)",
+    "models canary": "puts a version in canary (writes the audit trail); tests/operations/test_canary.py runs it",
+    "models canary-stop": "ends a canary (writes the audit trail)",
     "models promote": "changes the production version (writes the registry)",
     "models rollback": "restores a champion and re-scores partitions (writes the signal)",
     "models archive": "retires a version (writes the registry)",

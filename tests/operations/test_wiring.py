@@ -14,10 +14,13 @@ OPERATION_JOBS = {
     "readiness_gate_job": ("readiness_gate", {"model_version"}),
     "approve_model_job": ("approve_model", {"model_version", "approver", "reason"}),
     "promote_model_job": ("promote_model", {"model_version", "actor", "reason"}),
-    "rollback_model_job": ("rollback_model", {"cohort", "actor", "reason"}),
+    "rollback_model_job": ("rollback_model", {"cohort", "actor", "reason", "evidence"}),
     "archive_model_job": ("archive_model", {"model_version", "actor", "reason"}),
+    "start_canary_job": ("start_canary", {"model_version", "actor", "reason"}),
+    "stop_canary_job": ("stop_canary", {"model_version", "actor", "reason"}),
 }
-COMMANDS = ["list", "train", "shadow", "gate", "approve", "promote", "rollback", "archive", "audit"]
+COMMANDS = ["list", "train", "shadow", "gate", "approve", "canary", "canary-stop", "promote", "rollback", "archive",
+            "audit"]
 
 
 def test_jobs_have_typed_config_and_the_schedule_is_stopped() -> None:
@@ -75,3 +78,18 @@ def test_training_settings_move_the_outcome_window() -> None:
     moved = training_settings(date(2025, 6, 30), logistic_c=0.05)
     assert (moved.outcome_start, moved.outcome_end) == (date(2025, 7, 1), date(2025, 12, 31))
     assert moved.logistic_c == 0.05 and moved.ridge_alpha == SETTINGS.model.ridge_alpha
+
+
+def test_probation_assets_run_daily_and_the_rollback_sensor_targets_the_rollback_job() -> None:
+    import dagster as dg
+
+    from trust_assets.definitions import defs
+
+    daily = defs.resolve_job_def("daily_trust_job").asset_layer.executable_asset_keys
+    probation = SETTINGS.probation
+    assert {dg.AssetKey(probation.previous_champion_table), dg.AssetKey(probation.guard_table)} <= daily
+    sensor = defs.resolve_sensor_def("automatic_rollback_sensor")
+    assert [t.job_name for t in sensor.targets] == ["rollback_model_job"]
+    # The tests run on the local target: the sensor waits to be started there, and runs by itself on BigQuery.
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    assert f"{probation.consecutive_days} consecutive days" in (sensor.description or "")

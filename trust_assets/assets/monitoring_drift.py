@@ -33,6 +33,7 @@ from trust_assets.monitoring.prediction_distribution import (
     score_distribution_row,
 )
 from trust_assets.monitoring.report import ReportInputs, render_report
+from trust_assets.operations.canary import canary_candidates, canary_comparison
 from trust_assets.owners import ML_ENGINEERING
 from trust_assets.partition_events import add_daily_metadata
 from trust_assets.partitions import DAILY_PARTITIONS, partition_window_dates
@@ -397,6 +398,27 @@ def score_distribution(context: dg.AssetExecutionContext, warehouse: WarehouseRe
 
 
 # --- monitoring_report --------------------------------------------------------------------------------------------
+def _probation_days(warehouse: WarehouseResource, day: date) -> pl.DataFrame | None:
+    """Guard metrics of the probation days up to ``day`` (a probation is at most ProbationSettings.days long)."""
+    table = SETTINGS.probation.guard_table
+    if not warehouse.table_exists(table):
+        return None
+    return _read_window(warehouse, table, day - timedelta(days=SETTINGS.probation.days - 1), day)
+
+
+def _canary_day(warehouse: WarehouseResource, day: date) -> pl.DataFrame | None:
+    """The day's canary customers against the rest, for the cohorts whose rows include a canary version."""
+    candidates = canary_candidates(warehouse)
+    if not candidates:
+        return None
+    signal = warehouse.read(
+        f"select snapshot_date, cohort, model_version, trust_score from {{analytics}}.{SIGNAL_TABLE} "
+        "where snapshot_date = $d",
+        {"d": day},
+    )
+    return canary_comparison(signal, candidates)
+
+
 def write_report(warehouse: WarehouseResource, day: date) -> tuple[str, dict[str, bool]]:
     """Renders and writes the day's report; returns its path and which optional sections had data."""
     history_start = day - timedelta(days=MONITORING.report_history_days - 1)
@@ -413,6 +435,8 @@ def write_report(warehouse: WarehouseResource, day: date) -> tuple[str, dict[str
         deciles=_optional_day(warehouse, DECILE_TABLE, outcomes_date) if outcomes_date else None,
         outcome_performance=_optional_day(warehouse, OUTCOME_TABLE, outcomes_date) if outcomes_date else None,
         outcomes_date=outcomes_date,
+        probation=_probation_days(warehouse, day),
+        canary=_canary_day(warehouse, day),
     )
     path = report_path(day)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -435,13 +459,17 @@ def write_report(warehouse: WarehouseResource, day: date) -> tuple[str, dict[str
     kinds={"html"},
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetDep(DRIFT_TABLE), dg.AssetDep(SCORE_TABLE), *(dg.AssetDep(t) for t in OUTCOME_REPORT_TABLES)],
+    deps=[
+        dg.AssetDep(DRIFT_TABLE), dg.AssetDep(SCORE_TABLE), *(dg.AssetDep(t) for t in OUTCOME_REPORT_TABLES),
+        dg.AssetDep(SETTINGS.probation.guard_table),
+    ],
     tags={"layer": "monitoring"},
     description=(
         "The page people look at: one self-contained HTML monitoring report per scoring date with plots of drift "
         "per feature and over recent days, the score distribution against the reference population, fairness "
-        "across regions and segments when that monitor has run for the date, and decile lift and model "
-        "performance on what customers then did, for the latest scoring date whose outcome window has closed. "
+        "across regions and segments when that monitor has run for the date, decile lift and model "
+        "performance on what customers then did, for the latest scoring date whose outcome window has closed, "
+        "and the guards of a model in probation. "
         "Linked from each materialisation."
     ),
 )

@@ -2,7 +2,7 @@
 
 # No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import dagster as dg
@@ -20,6 +20,7 @@ from trust_assets.assets.reference import (
     read_feature_rows,
 )
 from trust_assets.config import COHORT_IDENTIFIERS, COHORTS, SETTINGS, Cohort, feature_names
+from trust_assets.operations.canary import canary_versions, mix_canary
 from trust_assets.owners import ML_ENGINEERING
 from trust_assets.partition_events import add_daily_metadata
 from trust_assets.partitions import DAILY_PARTITIONS
@@ -78,25 +79,45 @@ def _production_models(warehouse: WarehouseResource) -> dict[Cohort, tuple[Scori
     for cohort in COHORTS:
         try:
             row = production_model_row(registry, cohort.value)
-            weights = warehouse.read(
-                f"select * from {{analytics}}.{WEIGHTS_TABLE} where model_version = $v", {"v": row["model_version"]}
-            )
-            model = scoring_model(row, weights)
         except ProductionModelError as exc:
             raise dg.Failure(description=f"Cannot score {cohort.value}: {exc}") from exc
-        ruler = warehouse.read(
-            f"select * from {{analytics}}.{RULER_TABLE} where ruler_version = $v and cohort = $c",
-            {"v": model.ruler_version, "c": cohort.value},
-        )
-        if ruler.height == 0:
-            raise dg.Failure(
-                description=(
-                    f"Cannot score {cohort.value}: the production model {model.model_version} was trained with "
-                    f"ruler {model.ruler_version}, which {RULER_TABLE} does not hold."
-                )
-            )
-        out[cohort] = (model, ruler)
+        out[cohort] = _scoring_pair(warehouse, row, cohort, "production model")
     return out
+
+
+def _scoring_pair(
+    warehouse: WarehouseResource, row: dict, cohort: Cohort, role: str
+) -> tuple[ScoringModel, pl.DataFrame]:
+    """A registered version's scoring model and its ruler rows, or a Failure that names what is missing."""
+    weights = warehouse.read(
+        f"select * from {{analytics}}.{WEIGHTS_TABLE} where model_version = $v", {"v": row["model_version"]}
+    )
+    try:
+        model = scoring_model(row, weights)
+    except ProductionModelError as exc:
+        raise dg.Failure(description=f"Cannot score {cohort.value}: {exc}") from exc
+    ruler = warehouse.read(
+        f"select * from {{analytics}}.{RULER_TABLE} where ruler_version = $v and cohort = $c",
+        {"v": model.ruler_version, "c": cohort.value},
+    )
+    if ruler.height == 0:
+        raise dg.Failure(
+            description=(
+                f"Cannot score {cohort.value}: the {role} {model.model_version} was trained with "
+                f"ruler {model.ruler_version}, which {RULER_TABLE} does not hold."
+            )
+        )
+    return model, ruler
+
+
+def _canary_models(warehouse: WarehouseResource) -> dict[Cohort, tuple[ScoringModel, pl.DataFrame]]:
+    """The staging version in canary of each cohort that has one (none unless a canary was started)."""
+    versions = canary_versions(warehouse)
+    if not versions:
+        return {}
+    registry = warehouse.read(f"select * from {{analytics}}.{REGISTRY_TABLE} where status = 'staging'")
+    rows = {r["model_version"]: r for r in registry.iter_rows(named=True)}
+    return {Cohort(c): _scoring_pair(warehouse, rows[v], Cohort(c), "canary model") for c, v in versions.items()}
 
 
 def _check_coverage(warehouse: WarehouseResource, start: date, end: date) -> dict[date, int]:
@@ -205,6 +226,8 @@ class PublishedWindow:
     unusable: list[pl.DataFrame]
     # Feature rows without a customer_360_definition row: snapshot_date, cohort, rows.
     unmatched: pl.DataFrame
+    # Staging versions that scored their cohort's canary customers (empty without a canary).
+    canaries: dict[Cohort, tuple[ScoringModel, pl.DataFrame]] = field(default_factory=dict)
 
     @property
     def unmatched_total(self) -> dict[str, int]:
@@ -218,6 +241,7 @@ def publish_scores(
     """Score [start, end] with each cohort's production model, validate, and atomically replace the published
     partitions. The daily asset and a rollback's re-scoring share this one path."""
     models = _production_models(warehouse)
+    canaries = _canary_models(warehouse)
     rows_per_day = _check_coverage(warehouse, start, end)
 
     stats: list[pl.DataFrame] = []
@@ -226,6 +250,10 @@ def publish_scores(
     rows = 0
     for chunk_start, chunk_end in plan_chunks(rows_per_day, MAX_ROWS_PER_WRITE):
         frame, unmatched, reports = _score_chunk(warehouse, models, chunk_start, chunk_end)
+        if canaries:
+            # The canary customers of a cohort in canary get the candidate's rows; model_version says which.
+            candidate, _, _ = _score_chunk(warehouse, canaries, chunk_start, chunk_end)
+            frame = mix_canary(frame, candidate)
         # Never overwrite a good published partition with a bad one: validate before the atomic write.
         validate_trust_signal(frame, warehouse=warehouse, start=chunk_start, end=chunk_end)
         warehouse.replace_partitions(SIGNAL_TABLE, frame, chunk_start, chunk_end)
@@ -234,7 +262,7 @@ def publish_scores(
         stats.append(frame.select("snapshot_date", "cohort", "trust_score", "missing_features"))
         unusable.extend(reports)
         unmatched_parts.append(unmatched)
-    return PublishedWindow(models, rows, stats, unusable, pl.concat(unmatched_parts))
+    return PublishedWindow(models, rows, stats, unusable, pl.concat(unmatched_parts), canaries)
 
 
 @dg.asset(
@@ -285,6 +313,9 @@ def customer_trust_signal(context: dg.AssetExecutionContext, warehouse: Warehous
             "window": f"{start} .. {end}",
             "model_versions": dg.MetadataValue.json({c.value: m.model_version for c, (m, _) in models.items()}),
             "ruler_versions": dg.MetadataValue.json({c.value: m.ruler_version for c, (m, _) in models.items()}),
+            "canary_versions": dg.MetadataValue.json(
+                {c.value: m.model_version for c, (m, _) in published.canaries.items()}
+            ),
             "unusable_ruler_entries": dg.MetadataValue.md(
                 markdown_table(unusable_entries) if unusable_entries.height else "none"
             ),

@@ -5,6 +5,8 @@
     trust models shadow VERSION            development -> staging: score beside the champion
     trust models gate VERSION              the ten readiness items, pass/fail (exit 1 on fail)
     trust models approve VERSION           a second person's approval
+    trust models canary VERSION            approved staging version: publish it for the canary share of customers
+    trust models canary-stop VERSION       end a canary: the champion scores everyone again
     trust models promote VERSION           approved + gate passed -> production from the next partition
     trust models rollback COHORT           restore the previous champion and re-score since the promotion
     trust models archive VERSION           retire a development or staging version
@@ -58,6 +60,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     for name, text in (
         ("shadow", "development -> staging: the version scores each daily partition into the shadow table"),
+        # argparse formats help with %: the share's percent sign is doubled.
+        ("canary", f"publish an approved staging version's scores for {SETTINGS.canary.share * 100:g}%% of its "
+                   "cohort's customers (a salted hash of customer_id) from the next partition"),
+        ("canary-stop", "end a version's canary: from the next partition the champion scores every customer"),
         ("promote", "make an approved staging version that passes the gate the champion from the next partition"),
         ("archive", "retire a development or staging version"),
     ):
@@ -158,7 +164,8 @@ def _status_change(before: dict[str, object], after: dict[str, object]) -> str:
 def _dispatch(
     args: argparse.Namespace, warehouse: WarehouseResource, resolve_actor: Callable[[str | None], str]
 ) -> int:
-    from trust_assets.operations import approval, lifecycle, promotion, retrain, rollback
+    from trust_assets.operations import approval, canary, lifecycle, promotion, retrain, rollback
+    from trust_assets.operations.audit import state as audit_state
     from trust_assets.operations.gate import evaluate_gate
 
     command = args.models_command
@@ -185,6 +192,14 @@ def _dispatch(
     elif command == "approve":
         approval.approve(warehouse, args.version, resolve_actor(args.approver), args.reason)
         print(f"{args.version} approved.")
+    elif command == "canary":
+        rows = canary.start_canary(warehouse, args.version, resolve_actor(args.actor), args.reason)
+        started = audit_state(rows["after_state"][0])
+        print(f"{args.version} is in canary from {started['effective_from']}: {started['share']:.0%} of its "
+              "customers get its scores; model_version on each row says which model scored it.")
+    elif command == "canary-stop":
+        canary.stop_canary(warehouse, args.version, resolve_actor(args.actor), args.reason)
+        print(f"{args.version} left the canary: the champion scores every customer from the next partition.")
     elif command == "promote":
         done = promotion.promote(warehouse, args.version, resolve_actor(args.actor), args.reason)
         print(done.gate.table())

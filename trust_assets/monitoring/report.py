@@ -50,6 +50,10 @@ class ReportInputs:
     deciles: pl.DataFrame | None = None
     outcome_performance: pl.DataFrame | None = None
     outcomes_date: date | None = None
+    # probation_guard_metrics rows of the probation days up to the day, if a cohort is in probation
+    probation: pl.DataFrame | None = None
+    # canary customers against the rest, per cohort with a canary on the day
+    canary: pl.DataFrame | None = None
 
 
 def esc(value: object) -> str:
@@ -345,6 +349,19 @@ def render_report(inputs: ReportInputs) -> str:
         sections.append(
             "<section id='outcomes'><h2>Matured outcomes</h2>"
             "<p class='missing'>Matured-outcome performance: not yet available for this date.</p></section>"
+        )
+    if inputs.canary is not None and inputs.canary.height:
+        sections.append(
+            "<section id='canary'><h2>Canary</h2><p class='note'>Customers published with the candidate's scores "
+            "(the canary) against the rest, published with the champion's. The groups are different customers: "
+            "read a difference together with the shadow comparison, which scores the same customers with both."
+            f"</p>{html_table(inputs.canary)}</section>"
+        )
+    if inputs.probation is not None and inputs.probation.height:
+        sections.append(
+            "<section id='probation'><h2>Probation guards</h2><p class='note'>A promoted model against the one it "
+            "replaced, on the same customers, each day of its probation (thresholds in docs/operating_loop.md)."
+            f"</p>{html_table(inputs.probation.sort('cohort', 'snapshot_date'))}</section>"
         )
     style = (
         f"body{{{FONT};margin:24px;color:#222;max-width:1300px}} h1{{font-size:22px}} h2{{font-size:17px;"

@@ -36,6 +36,8 @@ class EventType(StrEnum):
     ROLLED_BACK = "rolled_back"
     ARCHIVED = "archived"
     RULER_ISSUED = "ruler_issued"
+    CANARY_STARTED = "canary_started"
+    CANARY_STOPPED = "canary_stopped"
 
 
 AUDIT_SCHEMA: dict[str, pl.DataType] = {
@@ -52,7 +54,8 @@ AUDIT_SCHEMA: dict[str, pl.DataType] = {
 
 AUDIT_COLUMN_DESCRIPTIONS: dict[str, str] = {
     "event_id": "Unique, time-ordered id of the event.",
-    "event_type": "trained, shadow_started, approved, promoted, rolled_back, archived or ruler_issued.",
+    "event_type": "trained, shadow_started, approved, promoted, rolled_back, archived, ruler_issued, "
+    "canary_started or canary_stopped.",
     "model_version": "The model version the event is about (NULL for ruler_issued).",
     "cohort": "Product cohort of the version (NULL for ruler_issued).",
     "actor": "Who did it: a named person, or the run that acted on their behalf.",

@@ -21,6 +21,7 @@ import polars as pl
 from resources.warehouse import WarehouseResource
 from trust_assets.config import PROJECT_ROOT, SETTINGS, Cohort, OperationsSettings, feature_names
 from trust_assets.operations.audit import EventType, read_trail, state
+from trust_assets.operations.canary import canary_versions
 from trust_assets.operations.registry_store import read_registry, version_row, versions_with_status
 from trust_assets.operations.retrain import COMPARED_METRICS
 from trust_assets.operations.serving import load_model, score_window
@@ -33,6 +34,7 @@ WEIGHTS_TABLE = "trust_model_weights"
 RULER_TABLE = "hierarchical_reference_stats"
 DAILY_JOB = "daily_trust_job"
 RETRAIN_JOB = "retrain_models_job"
+ROLLBACK_JOB = "rollback_model_job"
 FEATURE_TABLES = ("mobile_features", "tv_features", "broadband_features")
 
 
@@ -270,20 +272,27 @@ def _rollback_drill(ctx: _Context) -> GateItem:
     )
     model = load_model(ctx.warehouse, version_row(ctx.registry, champions[0]))
     redone = score_window(ctx.warehouse, {Cohort(cohort): model}, day, day).sort("customer_id")
+    # During a canary the canary customers carry the candidate's rows: the drill compares the champion's.
+    own = published["model_version"] == champions[0]
+    canary = canary_versions(ctx.warehouse).get(cohort)
     same = (
         published.height == redone.height
+        and bool(own.any())
         and published["customer_id"].to_list() == redone["customer_id"].to_list()
-        and published["trust_score"].to_list() == redone["trust_score"].to_list()
-        and set(published["model_version"].to_list()) == {champions[0]}
+        and published.filter(own)["trust_score"].to_list() == redone.filter(own)["trust_score"].to_list()
+        and set(published["model_version"].to_list()) <= {champions[0], canary}
     )
     path = ctx.root / "docs" / "runbook.md"
     runbook = path.read_text(encoding="utf-8") if path.exists() else ""
     documented = "trust models rollback" in runbook
+    # The same rollback runs by itself during probation: the sensor that requests it must exist.
+    automatic = [sensor.name for sensor in _sensors(ctx.defs) if ROLLBACK_JOB in _sensor_targets(sensor)]
     return GateItem(
-        9, "Tested rollback", same and documented,
+        9, "Tested rollback", same and documented and bool(automatic),
         f"drill: re-scored {redone.height} {cohort} rows of {day} with champion {champions[0]}: "
         f"{'identical to' if same else 'DIFFERENT from'} the published rows; rollback command "
-        f"{'documented' if documented else 'missing'} in docs/runbook.md",
+        f"{'documented' if documented else 'missing'} in docs/runbook.md; automatic rollback in probation by "
+        f"{', '.join(automatic) or 'no sensor'}",
     )
 
 

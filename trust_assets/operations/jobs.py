@@ -17,9 +17,12 @@ from pydantic import Field
 from resources.warehouse import WarehouseResource
 from trust_assets.assets.reference import markdown_table
 from trust_assets.config import COHORTS, SETTINGS
+from trust_assets.monitoring.alerts import default_sink
 from trust_assets.operations.approval import approve
 from trust_assets.operations.audit import ActorError, resolve_actor
+from trust_assets.operations.canary import start_canary, stop_canary
 from trust_assets.operations.gate import evaluate_gate
+from trust_assets.operations.guard_alerts import rollback_done_alert
 from trust_assets.operations.lifecycle import archive, start_shadow
 from trust_assets.operations.promotion import promote
 from trust_assets.operations.registry_store import RegistryError
@@ -143,6 +146,11 @@ class RollbackConfig(dg.Config):
     cohort: str = Field(description="mobile, tv or broadband: its previous champion is restored.")
     actor: str = Field(default="", description="Who rolls back; blank means the launching or environment user.")
     reason: str = Field(description="What regressed (recorded in the audit trail).")
+    evidence: str = Field(
+        default="",
+        description="JSON of the guard regression behind an automatic rollback (metric, threshold, values, days), "
+        "recorded in the audit event; blank for a manual rollback.",
+    )
 
 
 def _refused(exc: Exception) -> dg.Failure:
@@ -199,16 +207,39 @@ def promote_op(context: dg.OpExecutionContext, config: VersionActConfig, warehou
 
 @dg.op(name="rollback_model", description="Restores the previous champion and re-scores the days since.")
 def rollback_op(context: dg.OpExecutionContext, config: RollbackConfig, warehouse: WarehouseResource) -> str:
+    evidence = json.loads(config.evidence) if config.evidence.strip() else None
     try:
-        done = rollback(warehouse, config.cohort, _actor(context, config.actor), config.reason, context.log.info)
+        done = rollback(
+            warehouse, config.cohort, _actor(context, config.actor), config.reason, context.log.info, evidence
+        )
     except (RegistryError, ActorError) as exc:
         raise _refused(exc) from exc
+    if evidence:
+        default_sink(context.log).send(rollback_done_alert(done, evidence))
     context.add_output_metadata(
         {"rolled_back": done.rolled_back, "restored": done.restored,
          "rescored_days": ", ".join(str(d) for d in done.rescored_days) or "none",
          "rescored_rows": done.rescored_rows, "seconds": round(done.seconds, 2), **_audit_metadata(done.audit)}
     )
     return done.restored
+
+
+@dg.op(name="start_canary", description="Publishes an approved staging version for the canary share of customers.")
+def start_canary_op(context: dg.OpExecutionContext, config: VersionActConfig, warehouse: WarehouseResource) -> None:
+    try:
+        rows = start_canary(warehouse, config.model_version, _actor(context, config.actor), config.reason)
+    except (RegistryError, ActorError) as exc:
+        raise _refused(exc) from exc
+    context.add_output_metadata(_audit_metadata(rows))
+
+
+@dg.op(name="stop_canary", description="Ends a version's canary: the champion scores every customer again.")
+def stop_canary_op(context: dg.OpExecutionContext, config: VersionActConfig, warehouse: WarehouseResource) -> None:
+    try:
+        rows = stop_canary(warehouse, config.model_version, _actor(context, config.actor), config.reason)
+    except (RegistryError, ActorError) as exc:
+        raise _refused(exc) from exc
+    context.add_output_metadata(_audit_metadata(rows))
 
 
 @dg.op(name="archive_model", description="development or staging -> archived.")
@@ -252,6 +283,21 @@ def rollback_model_job() -> None:
     rollback_op()
 
 
+@dg.job(
+    name="start_canary_job",
+    description=f"Optional step between shadow and full: from the next partition, {SETTINGS.canary.share:.0%} of the "
+    "product's customers (always the same ones) are published with an approved staging version's scores, the "
+    "rest with the champion's. Promotion to full stays a separate, explicit act (promote_model_job).",
+)
+def start_canary_job() -> None:
+    start_canary_op()
+
+
+@dg.job(name="stop_canary_job", description="Ends a canary: the champion scores every customer again.")
+def stop_canary_job() -> None:
+    stop_canary_op()
+
+
 @dg.job(name="archive_model_job", description="Archives a development or staging version.")
 def archive_model_job() -> None:
     archive_op()
@@ -279,7 +325,7 @@ def run_failure_alert_sensor(context: dg.RunFailureSensorContext) -> None:
 
 OPERATIONS_JOBS: list[dg.JobDefinition] = [
     retrain_models_job, start_shadow_job, readiness_gate_job, approve_model_job, promote_model_job,
-    rollback_model_job, archive_model_job,
+    rollback_model_job, archive_model_job, start_canary_job, stop_canary_job,
 ]
 OPERATIONS_SCHEDULES: list[dg.ScheduleDefinition] = [retrain_schedule]
 OPERATIONS_SENSORS: list[dg.SensorDefinition] = [run_failure_alert_sensor]

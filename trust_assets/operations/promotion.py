@@ -14,7 +14,8 @@ import polars as pl
 
 from resources.warehouse import WarehouseResource
 from trust_assets.operations.approval import current_approval
-from trust_assets.operations.audit import EventType, resolve_actor
+from trust_assets.operations.audit import EventType, resolve_actor, state
+from trust_assets.operations.canary import canary_state
 from trust_assets.operations.gate import GateReport, evaluate_gate, latest_published_day
 from trust_assets.operations.registry_store import (
     RegistryError,
@@ -68,6 +69,13 @@ def promote(
     if not gate.passed:
         failing = ", ".join(f"{i.number}. {i.name}" for i in gate.failing)
         raise PromotionRefused(f"{model_version} fails the readiness gate: {failing}\n\n{gate.table()}", gate)
+    # From canary to full is this same explicit act; its event records the canary it ends.
+    canary = canary_state(warehouse, model_version)
+    from_canary = None
+    if canary:
+        started = state(canary["after_state"])
+        from_canary = {"share": started.get("share"), "effective_from": started.get("effective_from"),
+                       "started_at": str(canary["occurred_at"]), "started_by": canary["actor"]}
     champions = versions_with_status(registry, row["cohort"], ModelStatus.PRODUCTION)
     previous = champions[0] if champions else None
     last = latest_published_day(warehouse)
@@ -77,7 +85,8 @@ def promote(
             model_version, ModelStatus.STAGING, ModelStatus.PRODUCTION, EventType.PROMOTED, reason,
             {"champion": previous},
             {"approved_by": approval["actor"], "effective_from": str(effective) if effective else None,
-             "last_published_before": str(last) if last else None},
+             "last_published_before": str(last) if last else None,
+             **({"from_canary": from_canary} if from_canary else {})},
         )
     ]
     if previous:

@@ -7,12 +7,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
 
 from resources.warehouse import WarehouseResource
 from trust_assets.assets.trust_signal import publish_scores
 from trust_assets.operations.audit import EventType, read_trail, resolve_actor, state
+from trust_assets.operations.canary import canary_versions
 from trust_assets.operations.registry_store import (
     RegistryError,
     StatusChange,
@@ -65,9 +67,14 @@ def rollback(
     actor: str,
     reason: str,
     log: Callable[[str], None] = lambda _: None,
+    evidence: dict[str, Any] | None = None,
 ) -> Rollback:
     """production -> archived for the current champion, archived -> production for the one it replaced, then
-    re-score every published day that carries the rolled-back version."""
+    re-score every published day that carries the rolled-back version.
+
+    ``evidence``: what made an automatic rollback act (guard metric, threshold, values, days); it is recorded
+    in the audit event of the rolled-back version under ``guard``.
+    """
     actor = resolve_actor(actor)
     if not reason.strip():
         raise RollbackRefused("a rollback needs a reason (what regressed)")
@@ -95,9 +102,11 @@ def rollback(
             "where snapshot_date between $start and $end and cohort <> $c",
             {"start": days[0], "end": days[-1], "c": cohort},
         )
+        # A cohort's canary version is re-published as it was: the re-score takes it into account.
+        canaries = canary_versions(warehouse)
         drifted = [
             f"{c}: {v}" for c, v in others.iter_rows()
-            if v not in versions_with_status(registry, c, ModelStatus.PRODUCTION)
+            if v not in versions_with_status(registry, c, ModelStatus.PRODUCTION) and v != canaries.get(c)
         ]
         if drifted:
             raise RollbackRefused(
@@ -108,7 +117,8 @@ def rollback(
         warehouse,
         [
             StatusChange(current, ModelStatus.PRODUCTION, ModelStatus.ARCHIVED, EventType.ROLLED_BACK, reason,
-                         None, {"restored": previous, "rescore_days": [str(d) for d in days]}),
+                         None, {"restored": previous, "rescore_days": [str(d) for d in days],
+                               **({"guard": evidence} if evidence else {})}),
             StatusChange(previous, ModelStatus.ARCHIVED, ModelStatus.PRODUCTION, EventType.ROLLED_BACK, reason,
                          None, {"replaces": current}),
         ],

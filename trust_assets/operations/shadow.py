@@ -108,6 +108,8 @@ def run_shadow(warehouse: WarehouseResource, start: date, end: date) -> pl.DataF
         "where snapshot_date between $start and $end",
         {"start": start, "end": end},
     ).filter(pl.col("cohort").is_in(cohorts))
+    # During a canary the challenger's own published rows are not the champion's: compare the champion's only.
+    champion = champion.filter(~pl.col("model_version").is_in([model.model_version for model, _ in models.values()]))
     return compare_scores(champion.with_columns(pl.col("snapshot_date").cast(pl.Date)), frame)
 
 
