@@ -4,7 +4,7 @@
   computed here from window_bound, because BigQuery prunes partitions only on a filter it can evaluate before
   reading: a bound relative to each row's snapshot date, in a join condition or in a correlated expression,
   makes it read every partition. The partition columns are those of the source contract
-  (synthetic_telco/raw_schema.py, partition_by); tests/bigquery/test_partition_pruning.py checks every daily
+  (synthetic_telco/raw_schema.py, partition_by); tests/dbt/test_partition_pruning.py checks every daily
   model against it.
 
   The look-backs, in days, are the longest trailing window a daily model applies to the table:
