@@ -74,7 +74,12 @@ def pipeline_warehouse() -> Iterator[PipelineWarehouse]:
     pipeline_home.mkdir(exist_ok=True)
     shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", pipeline_home / "dagster.yaml")
     with DagsterInstance.from_config(str(pipeline_home)) as instance:
-        plan = run_main(TEST_END_DATE, scoring_days=SCORING_DAYS, instance=instance, log=lambda _: None)
+        # Without the outcome-monitoring steps: the suite's tests expect exactly the scored days in the tables;
+        # tests/monitoring_outcomes/test_main_outcome_steps.py runs those steps on a copy.
+        plan = run_main(
+            TEST_END_DATE, scoring_days=SCORING_DAYS, instance=instance, log=lambda _: None,
+            with_outcome_monitoring=False,
+        )
     scoring_dates = [plan.scoring_start + timedelta(days=i) for i in range(SCORING_DAYS)]
     yield PipelineWarehouse(
         duckdb_path=path,

@@ -53,7 +53,7 @@ def test_every_asset_is_described_owned_and_grouped() -> None:
 def test_jobs_and_daily_schedule() -> None:
     from trust_assets.definitions import defs
 
-    for job in ("daily_trust_job", "features_job", "foundation_job", "ruler_and_models_job"):
+    for job in ("daily_trust_job", "features_job", "foundation_job", "ruler_and_models_job", "monitoring_report_job"):
         assert defs.resolve_job_def(job) is not None
     schedule = defs.resolve_schedule_def("daily_trust_job_schedule")
     assert schedule.cron_schedule.startswith("0 6 ")

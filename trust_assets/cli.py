@@ -23,7 +23,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 
 from trust_assets.cli_commands import explain, models, summary
 from trust_assets.cli_commands.common import CommandError, iso_date
@@ -50,7 +50,10 @@ def _generate(customers: int, seed: int, end: date) -> None:
 def _run(end: date, days: int, command: str, generate: tuple[int, int] | None = None) -> int:
     """Materialise the whole graph (after generating the telco when ``generate`` = (customers, seed) is given),
     showing a progress bar per stage; the Dagster and dbt output goes to a log file. Returns the exit code."""
+    import dagster as dg
+
     from resources import warehouse_resource
+    from trust_assets.check_report import checks_not_passed, render_checks_not_passed, runs_since
     from trust_assets.console import StageProgress, log_file_for, output_to_log
     from trust_assets.main_pipeline import MainRunFailed, main_steps, plan_main_run, run_main
     from trust_assets.summary import render_summary
@@ -62,7 +65,7 @@ def _run(end: date, days: int, command: str, generate: tuple[int, int] | None = 
         stages[step.stage] = stages.get(step.stage, 0) + 1
     log_path = log_file_for(command, duckdb_path().parent / "logs")
     print(f"Warehouse {duckdb_path()}; the full log of this command goes to {log_path}")
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), datetime.now(UTC)
     with output_to_log(log_path) as terminal:
         progress = StageProgress(terminal, list(stages.items()))
         try:
@@ -78,6 +81,8 @@ def _run(end: date, days: int, command: str, generate: tuple[int, int] | None = 
             progress.close()
     print(f"\nThe whole graph materialised in {time.perf_counter() - started:.0f} s.\n")
     print(render_summary(warehouse_resource(), plan.scoring_start, plan.scoring_end))
+    instance = dg.DagsterInstance.get()
+    print(render_checks_not_passed(checks_not_passed(instance, runs_since(instance, started_at))) + "\n")
     print(
         "Open the Dagster UI with `make ui` (or `bash scripts/dev.sh ui`) and browse to http://127.0.0.1:3000:\n"
         "  Lineage                                       the graph from raw sources to customer_trust_signal\n"

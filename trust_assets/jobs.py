@@ -4,6 +4,7 @@
 - ``features_job``: customer_360 and the cohort features only, for history and the reference period.
 - ``foundation_job``: staging views and the outcome labels (unpartitioned dbt models).
 - ``ruler_and_models_job``: the fixed ruler and the cohort models (explicit, rare acts).
+- ``monitoring_report_job``: the HTML monitoring report alone, re-written for a range of days.
 - ``retrain_models_job`` and the other model-operation jobs (``trust_assets.operations.jobs``): retraining,
   shadow start, readiness gate, approval, promotion and rollback, each with typed config.
 """
@@ -63,6 +64,13 @@ ruler_and_models_job = dg.define_asset_job(
     "reference date.",
 )
 
+monitoring_report_job = dg.define_asset_job(
+    "monitoring_report_job",
+    selection=dg.AssetSelection.assets("monitoring_report"),
+    description="Re-writes the HTML monitoring report of a range of scoring dates, e.g. once the outcome monitors "
+    "have run for them (the daily job writes it before they run).",
+)
+
 daily_trust_schedule = dg.build_schedule_from_partitioned_job(
     daily_trust_job,
     hour_of_day=SETTINGS.schedule_hour,
@@ -74,5 +82,5 @@ daily_trust_schedule = dg.build_schedule_from_partitioned_job(
     else dg.DefaultScheduleStatus.STOPPED,
 )
 
-JOBS = [daily_trust_job, features_job, foundation_job, ruler_and_models_job, *OPERATIONS_JOBS]
+JOBS = [daily_trust_job, features_job, foundation_job, ruler_and_models_job, monitoring_report_job, *OPERATIONS_JOBS]
 SCHEDULES = [daily_trust_schedule, *OPERATIONS_SCHEDULES]

@@ -5,6 +5,10 @@
    drift reference and the models read), one run per snapshot.
 3. ``ruler_and_models_job``: issue (or verify) the frozen ruler and train the cohort models.
 4. ``daily_trust_job`` over the latest days: features and the trust signal.
+5. Outcome monitoring, so that every section of the monitoring report has data: the latest scoring date whose
+   outcome window has closed is scored (``daily_trust_job``) and judged against what its customers then did
+   (``outcome_monitoring_job``); the latest days get their fairness figures; their reports are re-written
+   (``monitoring_report_job``).
 
 Every run goes through the Dagster instance at ``$DAGSTER_HOME`` under its job's code-location origin, so the
 runs and their metadata are in the UI, listed under their jobs.
@@ -25,6 +29,7 @@ from dagster._core.storage.tags import (
 )
 
 from trust_assets.config import SETTINGS
+from trust_assets.monitoring.matured_outcomes import is_matured
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,21 @@ class MainPlan:
     reference_end: date
     scoring_start: date
     scoring_end: date
+    # The latest date before the scored days whose outcome window has closed (None: no such date after the models'
+    # reference date, whose customers trained them).
+    matured_date: date | None = None
+
+
+def latest_matured_date(end_date: date, before: date) -> date | None:
+    """The latest scoring date before ``before`` whose outcome window closed by ``end_date``, after the models'
+    reference date."""
+    months = SETTINGS.outcomes.window_months
+    day = before - timedelta(days=1)
+    while day > SETTINGS.model.reference_date:
+        if is_matured(day, months, end_date):
+            return day
+        day -= timedelta(days=1)
+    return None
 
 
 def plan_main_run(end_date: date, scoring_days: int = 7) -> MainPlan:
@@ -44,7 +64,10 @@ def plan_main_run(end_date: date, scoring_days: int = 7) -> MainPlan:
             f"end date {end_date} leaves no scoring day after the outcome window ({SETTINGS.model.outcome_end}); "
             "generate history up to a later date"
         )
-    return MainPlan(SETTINGS.ruler.reference_start, SETTINGS.ruler.reference_end, scoring_start, end_date)
+    return MainPlan(
+        SETTINGS.ruler.reference_start, SETTINGS.ruler.reference_end, scoring_start, end_date,
+        latest_matured_date(end_date, scoring_start),
+    )
 
 
 def _range_tags(start: date, end: date) -> dict[str, str]:
@@ -61,8 +84,8 @@ class MainStep:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-def main_steps(plan: MainPlan) -> list[MainStep]:
-    return [
+def main_steps(plan: MainPlan, with_outcome_monitoring: bool = True) -> list[MainStep]:
+    steps = [
         MainStep("foundation", "foundation_job", "staging views and outcome labels"),
         *(
             MainStep(
@@ -81,6 +104,28 @@ def main_steps(plan: MainPlan) -> list[MainStep]:
             _range_tags(plan.scoring_start, plan.scoring_end),
         ),
     ]
+    return steps + outcome_steps(plan) if with_outcome_monitoring else steps
+
+
+def outcome_steps(plan: MainPlan) -> list[MainStep]:
+    """The outcome monitors of the latest matured date and of the scored days, then the days' reports again."""
+    window = _range_tags(plan.scoring_start, plan.scoring_end)
+    days = f"{plan.scoring_start} .. {plan.scoring_end}"
+    matured: list[MainStep] = []
+    if plan.matured_date is not None:
+        day = plan.matured_date.isoformat()
+        matured = [
+            MainStep("outcome monitoring", "daily_trust_job",
+                     f"scores of {day}, the latest date whose outcome window has closed", {PARTITION_NAME_TAG: day}),
+            MainStep("outcome monitoring", "outcome_monitoring_job",
+                     f"model performance and decile lift of {day} on what its customers then did",
+                     {PARTITION_NAME_TAG: day}),
+        ]
+    return [
+        *matured,
+        MainStep("outcome monitoring", "outcome_monitoring_job", f"fairness of {days}", window),
+        MainStep("outcome monitoring", "monitoring_report_job", f"monitoring reports of {days}", window),
+    ]
 
 
 class Progress(Protocol):
@@ -95,13 +140,14 @@ def run_main(
     instance: dg.DagsterInstance | None = None,
     log: Callable[[str], None] = print,
     progress: Progress | None = None,
+    with_outcome_monitoring: bool = True,
 ) -> MainPlan:
     """Materialise the whole graph for the demo warehouse; raises if any run fails."""
     from trust_assets.job_launch import run_job
 
     plan = plan_main_run(end_date, scoring_days)
     instance = instance or dg.DagsterInstance.get()
-    for step in main_steps(plan):
+    for step in main_steps(plan, with_outcome_monitoring):
         if progress is not None:
             progress.start(step.stage)
         log(f"-> {step.job_name}: {step.what}")

@@ -74,6 +74,27 @@ def test_a_blocking_failure_on_one_day_shows_on_that_day_only(broken_copy: tuple
     assert [e.partition for e in failed] == [days[1].isoformat()]
     assert "mobile" in (failed[0].description or ""), failed[0].description
 
+    # The closing text of `trust run` / `trust demo` names exactly the checks and days the UI shows as failed.
+    from trust_assets.check_report import checks_not_passed, render_checks_not_passed
+
+    reported = checks_not_passed(instance, [result.run_id])
+    keys = {
+        dg.AssetCheckKey(e.event_specific_data.asset_key, e.event_specific_data.check_name)
+        for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+    shown_failed = {
+        (key.asset_key.to_user_string(), key.name, day)
+        for key in keys for day, status in _statuses(instance, key).items()
+        if status == AssetCheckExecutionRecordStatus.FAILED
+    }
+    assert {(r.asset, r.check, day) for r in reported for day in r.days} == shown_failed
+    coverage_line = next(r for r in reported if r.check == "scored_once_per_product")
+    assert (coverage_line.severity, coverage_line.days) == ("ERROR", (days[1].isoformat(),))
+    text = " ".join(render_checks_not_passed(reported).split())  # lines wrap at 118 columns
+    assert f"{SIGNAL} scored_once_per_product: failed on {days[1].isoformat()}" in text
+    assert "what to do: the day was not published downstream of this check" in text
+    assert "provenance" not in text
+
 
 def test_dbt_tests_are_rerun_to_find_the_failing_day(broken_copy: tuple[Path, list[date]]) -> None:
     from trust_assets.assets.dbt_daily_results import dbt_test_runner, failing_days

@@ -18,6 +18,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from resources.warehouse import WarehouseResource
+from trust_assets.dbt_project import without_adapter_in_process
 from trust_assets.partition_events import (
     DayCheckOutcome,
     add_daily_metadata,
@@ -61,7 +62,7 @@ def dbt_test_runner(dbt: DbtCliResource, manifest: Mapping[str, Any]) -> Failing
 
     def run(lo: date, hi: date, unique_ids: Sequence[str]) -> set[str]:
         names = [manifest["nodes"][uid]["name"] for uid in unique_ids]
-        with dbt_window_in_environment(lo, hi):
+        with dbt_window_in_environment(lo, hi), without_adapter_in_process():
             invocation = dbt.cli(
                 ["test", "--select", *names, *fixed_vars_arguments()],
                 raise_on_error=False,

@@ -13,7 +13,8 @@ window), never from the defaults in dbt_project.yml.
 import importlib.metadata
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -28,7 +29,12 @@ from packaging import version
 from resources.warehouse import WarehouseResource
 from trust_assets import config
 from trust_assets.assets.dbt_daily_results import dbt_test_runner, per_partition_events
-from trust_assets.dbt_project import TRUST_DBT_PROJECT, dbt_executable
+from trust_assets.dbt_project import (
+    TRUST_DBT_PROJECT,
+    adapter_in_process,
+    dbt_executable,
+    without_adapter_in_process,
+)
 from trust_assets.owners import ANALYTICS_ENGINEERING, DATA_ENGINEERING
 from trust_assets.partition_events import run_days
 from trust_assets.partitions import (
@@ -151,11 +157,14 @@ TRANSLATOR = TrustDbtTranslator(
 
 
 class TrustDbtCliResource(DbtCliResource):
-    """dagster-dbt's dbt resource, told the dbt version instead of asking for it.
+    """dagster-dbt's dbt resource, told the dbt version instead of asking for it, and loading dbt's adapter into
+    the run process only where metadata is read through it.
 
     dagster-dbt runs ``dbt --version`` in a subprocess before every dbt command of every run (it decides between
     dbt Core and the Fusion engine from it): 4.5 s, a fifth of the daily dbt step at 20k customers. When the
-    executable is this environment's own dbt, its version is the installed dbt-core's.
+    executable is this environment's own dbt, its version is the installed dbt-core's. It also loads dbt and its
+    adapter into the run process before every command (about 3 s) for the reads after dbt exits; commands started
+    under ``without_adapter_in_process`` skip that (trust_assets/dbt_project.py says which and why).
     """
 
     @cached_property
@@ -164,6 +173,10 @@ class TrustDbtCliResource(DbtCliResource):
         if own.exists() and Path(self.dbt_executable).resolve() == own.resolve():
             return version.parse(importlib.metadata.version("dbt-core"))
         return super()._cli_version
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> Any:
+        # None: dagster-dbt then starts dbt at once and reads no metadata through the adapter afterwards.
+        return super()._initialize_dbt_core_adapter(args) if adapter_in_process() else None
 
 
 def dbt_resource() -> DbtCliResource:
@@ -183,11 +196,13 @@ def _point_dbt_at_the_warehouse() -> None:
 
 
 def _dbt_build(
-    context: AssetExecutionContext, dbt: DbtCliResource, start: date, end: date, *, table_row_counts: bool
+    context: AssetExecutionContext, dbt: DbtCliResource, start: date, end: date, *, table_metadata: bool
 ) -> tuple[list[Any], Exception | None]:
     """Every Dagster event of one ``dbt build`` of the snapshot dates ``start`` .. ``end`` and the error it ended
-    with (raised by the caller after the events, as dagster-dbt does). ``table_row_counts``: attach each model's
-    whole-table row count (not for the daily models, whose partitions carry their own day's count instead)."""
+    with (raised by the caller after the events, as dagster-dbt does). ``table_metadata``: attach each model's
+    whole-table row count and its columns and column lineage as built; not for the daily models, whose
+    partitions carry their own day's row count and whose columns are their enforced contract (already in the
+    definitions): reading them costs about 6 s a run (docs/performance.md)."""
     _point_dbt_at_the_warehouse()
     context.log.info(f"dbt build of the snapshot dates {start} .. {end}")
     args = [
@@ -198,9 +213,9 @@ def _dbt_build(
         "--exclude-resource-type",
         "unit_test",
     ]
-    with dbt_window_in_environment(start, end):
+    with dbt_window_in_environment(start, end), (nullcontext() if table_metadata else without_adapter_in_process()):
         invocation = dbt.cli(args, context=context)
-    if TRUST_DBT_PROJECT.target != "duckdb":
+    if TRUST_DBT_PROJECT.target != "duckdb" or not table_metadata:
         return _wait_for_dbt(invocation.stream())
     # On DuckDB the metadata can only be read once dbt has exited and released the file, so dagster-dbt waits
     # for the whole event stream first; but its wait (dagster._core.utils.imap) polls without sleeping while no
@@ -210,9 +225,7 @@ def _dbt_build(
     events, failure = _wait_for_dbt(invocation.stream())
     try:
         # Row counts and column schemas in the UI (on BigQuery each would cost a query).
-        with_metadata = DbtEventIterator(iter(events), dbt_cli_invocation=invocation)
-        if table_row_counts:
-            with_metadata = with_metadata.fetch_row_counts()
+        with_metadata = DbtEventIterator(iter(events), dbt_cli_invocation=invocation).fetch_row_counts()
         return list(with_metadata.fetch_column_metadata()), failure
     finally:
         _release_duckdb_in_this_process()
@@ -263,7 +276,7 @@ def trust_dbt_daily_models(
     """customer_360_definition, the shared feature families and the cohort features for the snapshot dates of
     the partition window."""
     start, end = partition_window_dates(context)
-    events, failure = _dbt_build(context, dbt, start, end, table_row_counts=False)
+    events, failure = _dbt_build(context, dbt, start, end, table_metadata=False)
     # Each day's row count and each day's test results on its own partition (also in multi-day runs).
     yield from per_partition_events(
         context, events, warehouse, MANIFEST, dbt_test_runner(dbt, MANIFEST), run_days(context)
@@ -282,7 +295,7 @@ def trust_dbt_daily_models(
 def trust_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """Staging and intermediate views over the raw sources, and the outcome labels of the reference date."""
     reference_date = config.SETTINGS.model.reference_date
-    events, failure = _dbt_build(context, dbt, reference_date, reference_date, table_row_counts=True)
+    events, failure = _dbt_build(context, dbt, reference_date, reference_date, table_metadata=True)
     yield from events
     if failure is not None:
         raise failure

@@ -49,6 +49,8 @@ REPORT_ASSET = "monitoring_report"
 DECILE_TABLE = "trust_decile_outcomes"
 FAIRNESS_TABLE = "fairness_by_group"
 OUTCOME_TABLE = "matured_outcome_performance"
+# Written by outcome_monitoring; the report shows them when they have rows (the lineage says so).
+OUTCOME_REPORT_TABLES = (FAIRNESS_TABLE, DECILE_TABLE, OUTCOME_TABLE)
 
 GROUP = "monitoring"
 MONITORING = SETTINGS.monitoring
@@ -109,6 +111,17 @@ def _optional_day(warehouse: WarehouseResource, table: str, day: date) -> pl.Dat
     if column is None:
         return None
     return warehouse.read(f"select * from {{analytics}}.{table} where {column} = $d", {"d": day})
+
+
+def latest_matured_date(warehouse: WarehouseResource, day: date) -> date | None:
+    """The latest scoring date on or before ``day`` with matured-outcome rows (a date gets them only once its
+    outcome window has closed), or None."""
+    if not warehouse.table_exists(OUTCOME_TABLE):
+        return None
+    found = warehouse.read(
+        f"select max(scoring_date) as d from {{analytics}}.{OUTCOME_TABLE} where scoring_date <= $d", {"d": day}
+    )
+    return found["d"][0] if found.height else None
 
 
 # --- reference_feature_bins ---------------------------------------------------------------------------------------
@@ -392,12 +405,14 @@ def write_report(warehouse: WarehouseResource, day: date) -> tuple[str, dict[str
     scores = _read_window(warehouse, SCORE_TABLE, day, day)
     if drift.height == 0 or scores.height == 0:
         raise dg.Failure(description=f"No {DRIFT_TABLE} or {SCORE_TABLE} rows for {day}: materialise them first.")
+    outcomes_date = latest_matured_date(warehouse, day)
     inputs = ReportInputs(
         day=day, drift=drift, drift_history=history, scores=scores,
         psi_investigate=MONITORING.psi_investigate, psi_significant=MONITORING.psi_significant,
-        deciles=_optional_day(warehouse, DECILE_TABLE, day),
         fairness=_optional_day(warehouse, FAIRNESS_TABLE, day),
-        outcome_performance=_optional_day(warehouse, OUTCOME_TABLE, day),
+        deciles=_optional_day(warehouse, DECILE_TABLE, outcomes_date) if outcomes_date else None,
+        outcome_performance=_optional_day(warehouse, OUTCOME_TABLE, outcomes_date) if outcomes_date else None,
+        outcomes_date=outcomes_date,
     )
     path = report_path(day)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -420,12 +435,14 @@ def write_report(warehouse: WarehouseResource, day: date) -> tuple[str, dict[str
     kinds={"html"},
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetDep(DRIFT_TABLE), dg.AssetDep(SCORE_TABLE)],
+    deps=[dg.AssetDep(DRIFT_TABLE), dg.AssetDep(SCORE_TABLE), *(dg.AssetDep(t) for t in OUTCOME_REPORT_TABLES)],
     tags={"layer": "monitoring"},
     description=(
         "The page people look at: one self-contained HTML monitoring report per scoring date with plots of drift "
-        "per feature and over recent days, the score distribution against the reference population, and decile "
-        "lift and fairness when those monitors have run for the date. Linked from each materialisation."
+        "per feature and over recent days, the score distribution against the reference population, fairness "
+        "across regions and segments when that monitor has run for the date, and decile lift and model "
+        "performance on what customers then did, for the latest scoring date whose outcome window has closed. "
+        "Linked from each materialisation."
     ),
 )
 def monitoring_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:

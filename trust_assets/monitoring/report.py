@@ -44,9 +44,12 @@ class ReportInputs:
     scores: pl.DataFrame  # score_distribution rows of the day
     psi_investigate: float
     psi_significant: float
-    deciles: pl.DataFrame | None = None  # trust_decile_outcomes rows for the day, if any
     fairness: pl.DataFrame | None = None  # fairness_by_group rows for the day, if any
-    outcome_performance: pl.DataFrame | None = None  # matured_outcome_performance rows for the day, if any
+    # Outcomes are known months after a scoring date: trust_decile_outcomes and matured_outcome_performance rows of
+    # the latest scoring date on or before the day whose outcome window has closed (``outcomes_date``), if any.
+    deciles: pl.DataFrame | None = None
+    outcome_performance: pl.DataFrame | None = None
+    outcomes_date: date | None = None
 
 
 def esc(value: object) -> str:
@@ -269,6 +272,16 @@ def _fairness_section(fairness: pl.DataFrame | None) -> str:
     return "".join(parts)
 
 
+def _outcomes_as_of(outcomes_date: date | None, day: date) -> str:
+    """Which scoring date the outcome sections describe, when it is not the report's own day."""
+    if outcomes_date is None or outcomes_date == day:
+        return ""
+    return (
+        f"<p class='note'>Scores of {esc(outcomes_date)}: the latest scoring date whose outcome window has closed "
+        "(what customers did in the months after a date is known only once those months have passed).</p>"
+    )
+
+
 def render_report(inputs: ReportInputs) -> str:
     """The whole page as one HTML string."""
     day = inputs.day
@@ -318,11 +331,15 @@ def render_report(inputs: ReportInputs) -> str:
             )
             + "</details></section>"
         )
-    sections.append(f"<section id='deciles'><h2>Decile lift</h2>{_decile_section(inputs.deciles)}</section>")
+    as_of = _outcomes_as_of(inputs.outcomes_date, day)
+    sections.append(
+        f"<section id='deciles'><h2>Decile lift</h2>{as_of}{_decile_section(inputs.deciles)}</section>"
+    )
     sections.append(f"<section id='fairness'><h2>Fairness</h2>{_fairness_section(inputs.fairness)}</section>")
     if inputs.outcome_performance is not None and inputs.outcome_performance.height:
         sections.append(
-            f"<section id='outcomes'><h2>Matured outcomes</h2>{html_table(inputs.outcome_performance)}</section>"
+            f"<section id='outcomes'><h2>Matured outcomes</h2>{as_of}{html_table(inputs.outcome_performance)}"
+            "</section>"
         )
     else:
         sections.append(
