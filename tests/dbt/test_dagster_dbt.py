@@ -90,7 +90,7 @@ def test_materialise_one_daily_partition(
     assert all(c.passed for c in checks), [c.check_name for c in checks if not c.passed]
     assert {c.asset_key.to_user_string() for c in checks} == DAILY_KEYS
     row_counts = {
-        m.asset_key.to_user_string(): m.step_materialization_data.materialization.metadata.get("dagster/row_count")
+        m.asset_key.to_user_string(): m.step_materialization_data.materialization.metadata["dagster/row_count"].value
         for m in result.get_asset_materialization_events()
     }
     for key, count in row_counts.items():
