@@ -116,8 +116,14 @@ class BigQueryWarehouse(WarehouseResource):
 
     # --- client calls ----------------------------------------------------------------------------------------
     def read(self, sql: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
+        # The Storage Read API streams a large result (the day's 45 M feature rows) as Arrow in parallel; without
+        # the package google-cloud-bigquery would fall back to paging through REST with only a warning, so a
+        # missing install fails here instead. Imported on this path only: the DuckDB target never needs it.
+        from google.cloud import bigquery_storage  # noqa: F401
+
         with self.bigquery.get_client() as client:
-            arrow = client.query(self.render(sql), job_config=self.query_job_config(params)).to_arrow()
+            job = client.query(self.render(sql), job_config=self.query_job_config(params))
+            arrow = job.to_arrow(create_bqstorage_client=True)
         return pl.from_arrow(arrow)  # type: ignore[return-value]
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from synthetic_telco.raw_schema import RAW_TABLES
+from synthetic_telco.raw_schema import RAW_TABLES, RawTable, partition_expression
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "source_contract.md"
 
@@ -28,6 +28,12 @@ Rules that hold for every table:
 - Dates are calendar dates in the operator's time zone; timestamps are UTC.
 - Rows may arrive more than once: staging keeps the latest `loaded_at` per grain (grain keys in their canonical
   form, below).
+- A re-delivered event keeps the date it is partitioned by (below): a correction re-sends the event with its
+  own date. The daily run reads only the partitions of its window and deduplicates inside them, so a re-delivery
+  that moved an event to another day would leave the stale copy counted on the old day.
+- On BigQuery the event tables are partitioned by day on their event date and clustered as each table says
+  below ([the DDL](#bigquery-ddl-for-the-event-tables)); the daily run's cost depends on it
+  (docs/scaling.md). The other tables are read whole every day and need no partitioning.
 - History must reach back to 2025-02-01 minus the longest feature window (180 days), i.e. 2024-08-01, for the
   reference period to be computed; outcomes need data to 2026-01-31.
 
@@ -48,15 +54,44 @@ This page is generated from `synthetic_telco/raw_schema.py` by `python -m synthe
 """
 
 
+def bigquery_ddl(table: RawTable, dataset: str = "raw") -> str:
+    """CREATE TABLE for BigQuery with the contract's types, day partitioning and clustering."""
+    columns = ",\n  ".join(f"{c.name} {BIGQUERY_TYPES[c.type]}" for c in table.columns)
+    layout = ""
+    if table.partition_by:
+        layout += f"\nPARTITION BY {partition_expression(table)}"
+    if table.cluster_by:
+        layout += f"\nCLUSTER BY {', '.join(table.cluster_by)}"
+    return f"CREATE TABLE IF NOT EXISTS {dataset}.{table.name} (\n  {columns}\n){layout};"
+
+
+def _layout(table: RawTable) -> str:
+    if table.partition_by is None:
+        return "BigQuery layout: not partitioned (read whole by every daily run).\n"
+    return (f"BigQuery layout: partitioned by day on `{table.partition_by}`, clustered by "
+            f"{', '.join(f'`{c}`' for c in table.cluster_by)}.\n")
+
+
+DDL_INTRO = """
+## BigQuery DDL for the event tables
+
+Create the partitioned tables before the first load (a table cannot be partitioned afterwards without a
+copy). `require_partition_filter` stays off: the staging views and the raw contract checks read the whole
+history on purpose.
+"""
+
+
 def render() -> str:
     parts = [INTRO]
     for table in RAW_TABLES:
         parts.append(f"\n## `raw.{table.name}`\n\n{table.description}\n\nGrain: one row per "
-                     f"{', '.join(f'`{g}`' for g in table.grain)}.\n")
+                     f"{', '.join(f'`{g}`' for g in table.grain)}. {_layout(table)}")
         parts.append("| column | DuckDB type | BigQuery type | nullable | meaning |\n| --- | --- | --- | --- | --- |")
         for c in table.columns:
             parts.append(f"| `{c.name}` | {c.type} | {BIGQUERY_TYPES[c.type]} | {'yes' if c.nullable else 'no'} "
                          f"| {c.description} |")
+    parts.append(DDL_INTRO)
+    parts.append("```sql\n" + "\n\n".join(bigquery_ddl(t) for t in RAW_TABLES if t.partition_by) + "\n```")
     return "\n".join(parts) + "\n"
 
 

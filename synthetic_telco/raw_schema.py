@@ -26,6 +26,11 @@ class RawTable:
     description: str
     grain: tuple[str, ...]
     columns: tuple[RawColumn, ...]
+    # BigQuery layout: the DATE or TIMESTAMP column the table is partitioned by day on (None: unpartitioned, for
+    # the slowly changing tables read whole), and the clustering columns. The daily models put constant bounds
+    # on the partition column (dbt macro raw_partition_bound), so a daily run reads only its window's days.
+    partition_by: str | None = None
+    cluster_by: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -98,6 +103,8 @@ RAW_TABLES: tuple[RawTable, ...] = (
             C("dropped_calls", "INTEGER", "Calls dropped by the network"),
             LOADED_AT,
         ),
+        partition_by="week_ending",
+        cluster_by=("msisdn",),
     ),
     RawTable(
         "tv_viewing_weekly",
@@ -111,6 +118,8 @@ RAW_TABLES: tuple[RawTable, ...] = (
             C("buffering_events", "INTEGER", "Playback interruptions caused by buffering"),
             LOADED_AT,
         ),
+        partition_by="week_ending",
+        cluster_by=("icoms_account_uid",),
     ),
     RawTable(
         "broadband_usage_weekly",
@@ -125,6 +134,8 @@ RAW_TABLES: tuple[RawTable, ...] = (
             C("provisioned_mbps", "INTEGER", "Provisioned download speed in the week"),
             LOADED_AT,
         ),
+        partition_by="week_ending",
+        cluster_by=("icoms_account_uid",),
     ),
     RawTable(
         "bills",
@@ -139,6 +150,8 @@ RAW_TABLES: tuple[RawTable, ...] = (
             C("amount", "DOUBLE", "Billed amount including out-of-bundle charges"),
             LOADED_AT,
         ),
+        partition_by="bill_date",
+        cluster_by=("customer_id", "product"),
     ),
     RawTable(
         "payments",
@@ -152,6 +165,8 @@ RAW_TABLES: tuple[RawTable, ...] = (
             C("amount", "DOUBLE", "Amount paid"),
             LOADED_AT,
         ),
+        partition_by="paid_date",
+        cluster_by=("bill_id",),
     ),
     RawTable(
         "care_contacts",
@@ -167,6 +182,8 @@ RAW_TABLES: tuple[RawTable, ...] = (
             C("is_complaint", "BOOLEAN", "Logged as a formal complaint"),
             LOADED_AT,
         ),
+        partition_by="contact_ts",
+        cluster_by=("customer_id", "product"),
     ),
     RawTable(
         "fault_tickets",
@@ -181,6 +198,8 @@ RAW_TABLES: tuple[RawTable, ...] = (
             C("fault_type", "VARCHAR", "no_service, degraded, equipment or other"),
             LOADED_AT,
         ),
+        partition_by="opened_ts",
+        cluster_by=("customer_id", "product"),
     ),
     RawTable(
         "network_outages",
@@ -197,6 +216,8 @@ RAW_TABLES: tuple[RawTable, ...] = (
             C("duration_minutes", "DOUBLE", "Outage duration in minutes"),
             LOADED_AT,
         ),
+        partition_by="start_ts",
+        cluster_by=("region", "product"),
     ),
     RawTable(
         "contract_events",
@@ -223,6 +244,14 @@ PRODUCTS: tuple[str, ...] = ("mobile", "tv", "broadband")
 MOBILE_PLAN_TYPES: tuple[str, ...] = ("postpaid", "prepaid", "sim_only")
 TV_PACKAGES: tuple[str, ...] = ("basic", "entertainment", "premium")
 BROADBAND_TIERS: tuple[str, ...] = ("bb_100", "bb_500", "bb_1000")
+
+
+def partition_expression(table: RawTable) -> str | None:
+    """BigQuery's PARTITION BY expression: a DATE column as it is, a TIMESTAMP column by its UTC day."""
+    if table.partition_by is None:
+        return None
+    kind = next(c.type for c in table.columns if c.name == table.partition_by)
+    return table.partition_by if kind == "DATE" else f"TIMESTAMP_TRUNC({table.partition_by}, DAY)"
 
 
 def create_table_sql(table: RawTable, schema: str = "raw") -> str:

@@ -71,13 +71,21 @@ usage_weeks as (
             when {{ trust_index.in_trailing_days('u.week_ending', 'population.snapshot_date', 28) }} then 1
             else 0
         end as in_last_4_weeks
+    {#- The product's own usage table, read for the window's weeks only: week_ending is its partition column
+        and part of its grain, so the constant bound (raw_partition_bound) sits on the raw table, below the
+        latest-load deduplication, where BigQuery prunes on it. -#}
+    {%- set staged = {
+        'mobile': trust_index.staged_mobile_usage_weekly,
+        'tv': trust_index.staged_tv_viewing_weekly,
+        'broadband': trust_index.staged_broadband_usage_weekly,
+    }[product] %}
     from population
-    inner join {{ ref('int_weekly_usage') }} as u
+    inner join (
+        {{ trust_index.weekly_usage(product, '(' ~ staged(bounded=true) ~ ')') }}
+    ) as u
         on u.product = '{{ product }}'
         and u.account_id = population.account_id
         and {{ trust_index.in_trailing_days('u.week_ending', 'population.snapshot_date', 112) }}
-    -- week_ending is part of the usage views' grain, so this constant bound also reaches below their
-    -- latest-load deduplication: only the window's weeks are deduplicated, not the whole history.
     where {{ trust_index.window_lookback_filter('u.week_ending', 112) }}
 )
 {%- endmacro %}

@@ -8,8 +8,14 @@
 
   Referential keys come out in their canonical form (canonical_key) before the ranking, so a re-delivery whose
   key drifted (` c0000001`, `+447700000001`) is still the same row and loses to the latest load.
+
+  `where`, when given, filters the delivered rows before the ranking, right next to the table, which is the only
+  place a partitioned warehouse can use it to skip partitions. Filtering before the ranking keeps the result of
+  ranking everything and filtering afterwards only when every delivery of one grain key passes or fails alike:
+  true when the filter is on a grain column (all deliveries of a key share its value), and for any other
+  column only when re-deliveries never change it (macro raw_partition_bound says which case each table is).
 #}
-{% macro latest_rows(relation, grain, columns) -%}
+{% macro latest_rows(relation, grain, columns, where=none) -%}
     select
         {{ columns | join(',\n        ') }}
     from (
@@ -23,6 +29,9 @@
                 {{ expression }}{{ ' as ' ~ column if expression != column }}{{ ',' if not loop.last }}
                 {%- endfor %}
             from {{ relation }}
+            {%- if where %}
+            where {{ where }}
+            {%- endif %}
         ) as delivered
     ) as ranked
     where load_rank = 1

@@ -97,6 +97,8 @@ def main(out: Path, snapshot: Path) -> None:
             for p in graph.get(k).parent_keys
         ),
         "resources_repr": repr(dict(defs.resources or {})),
+        # The Storage Read API client is imported by the first read, not by loading the location.
+        "storage_client_imported": "google.cloud.bigquery_storage" in sys.modules,
     }
     out.write_text(json.dumps(result))
 

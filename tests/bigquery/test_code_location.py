@@ -59,6 +59,14 @@ def test_loads_without_a_network_call(bigquery_location: dict[str, Any]) -> None
     # The guard was live in that process (a connection attempt after the load was refused).
     assert bigquery_location["guard_active"] is True
     assert "NetworkCallAtLoad" not in bigquery_location["_logs"]
+    assert bigquery_location["storage_client_imported"] is False
+
+
+def test_the_storage_read_client_is_installed_for_large_reads() -> None:
+    """requirements.lock carries google-cloud-bigquery-storage: BigQueryWarehouse.read streams through it."""
+    from google.cloud import bigquery_storage
+
+    assert bigquery_storage.BigQueryReadClient is not None
 
 
 def test_wires_the_dagster_gcp_bigquery_resource_from_the_environment(bigquery_location: dict[str, Any]) -> None:

@@ -106,13 +106,13 @@ def test_materialise_one_daily_partition(
 def test_a_failing_daily_model_fails_the_step_and_keeps_what_dbt_reported(
     dbt_models: ModuleType, warehouse_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # int_common_features cannot read the outages any more: customer_360 builds, the shared families fail and the
-    # cohort features are skipped. The step fails; customer_360's materialisation and checks are still reported,
-    # and the warehouse file is released for the next reader.
+    # The raw outages table int_common_features reads is moved away (customer_360 reads no outages): customer_360
+    # builds, the shared families fail and the cohort features are skipped. The step fails; customer_360's
+    # materialisation and checks are still reported, and the warehouse file is released for the next reader.
     import duckdb
 
     with duckdb.connect(str(warehouse_copy)) as con:
-        con.execute("drop view staging.stg_network_outages")
+        con.execute("alter table raw.network_outages rename to network_outages_moved")
     result = _materialise_day(dbt_models, warehouse_copy, monkeypatch)
     assert not result.success
     failure = result.failure_data_for_node("trust_dbt_daily_models")

@@ -3,8 +3,10 @@
 -- The feature families every cohort shares (config._COMMON_FEATURES), computed once for every product each
 -- customer holds on each snapshot date of the window: one row per (snapshot_date, customer_id, product). The
 -- three cohort feature models join these columns to their population, so a daily run reads each event table
--- once rather than once per cohort. Every window ends on the snapshot date; the constant bounds
--- (window_lookback_filter) only let the warehouse skip older rows early.
+-- once rather than once per cohort. Every window ends on the snapshot date. The event tables are read from the
+-- raw tables through their staging macros with bounded=true: constant bounds on each table's partition column
+-- (raw_partition_bound) cover every row a date of the window can use, so BigQuery reads only those partitions;
+-- the per-date windows in the joins then pick each date's rows.
 with population as (
     -- Customers holding each product on each snapshot date, as customer_360_definition says.
     {%- for product in ['mobile', 'tv', 'broadband'] %}
@@ -25,7 +27,7 @@ with population as (
 
 outages as (
     select region, network_area, product, started_date, {{ trust_index.exact_measure('duration_minutes') }} as minutes
-    from {{ ref('stg_network_outages') }}
+    from ({{ trust_index.staged_network_outages(bounded=true) }}) as staged_outages
     where {{ trust_index.window_lookback_filter('started_date', 28) }}
 ),
 
@@ -58,7 +60,7 @@ outage_features as (
 fault_features as (
     select p.snapshot_date, p.customer_id, p.product, count(*) as fault_tickets_90d
     from population as p
-    inner join {{ ref('stg_fault_tickets') }} as t
+    inner join ({{ trust_index.staged_fault_tickets(bounded=true) }}) as t
         on t.customer_id = p.customer_id
         and t.product = p.product
         and {{ trust_index.in_trailing_days('t.opened_date', 'p.snapshot_date', 90) }}
@@ -74,7 +76,7 @@ care_features as (
         count(*) as care_contacts_90d,
         sum(case when c.is_complaint then 1 else 0 end) as complaints_90d
     from population as p
-    inner join {{ ref('stg_care_contacts') }} as c
+    inner join ({{ trust_index.staged_care_contacts(bounded=true) }}) as c
         on c.customer_id = p.customer_id
         and c.product = p.product
         and {{ trust_index.in_trailing_days('c.contact_date', 'p.snapshot_date', 90) }}
@@ -87,7 +89,12 @@ bills_in_window as (
     -- window's end and either billed after its start - 6 months or due after its start - 180 days.
     {%- set start = trust_index.date_literal(trust_index.window_bound('start_date')) %}
     select customer_id, product, bill_date, due_date, billed_amount, is_late, is_bill_shock
-    from {{ ref('int_bills') }}
+    from (
+        {{ trust_index.bill_facts(
+            '(' ~ trust_index.staged_bills(bounded=true) ~ ')',
+            '(' ~ trust_index.staged_payments(bounded=true) ~ ')',
+        ) }}
+    ) as bills
     where bill_date <= {{ trust_index.date_literal(trust_index.window_bound('end_date')) }}
         and (bill_date > {{ trust_index.add_months(start, -6) }} or due_date > {{ trust_index.add_days(start, -180) }})
 ),
