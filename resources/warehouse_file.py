@@ -91,6 +91,27 @@ def read_header(path: Path) -> DuckDBHeader | bool | None:
     return DuckDBHeader(block_count=block_count, block_size=block_size)
 
 
+def _short_by_free_blocks_only(path: Path, header: DuckDBHeader, size: int) -> bool:
+    """Whether a file shorter than its header's block count is still whole: the header counts the blocks DuckDB
+    has allocated, free ones included, and a file whose last blocks are free may end before them. Then DuckDB
+    opens it and counts at least as many free blocks as are missing; an interrupted copy loses blocks in use, or
+    cannot be opened at all. A file another process holds for writing cannot be looked into: DuckDB itself will
+    judge it when the run opens it."""
+    if not header.block_size:
+        return False
+    missing = -(-(header.expected_size - size) // header.block_size)
+    import duckdb  # only on this rare path: the read-only commands check files without importing it
+
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            free = con.execute(
+                "select free_blocks from pragma_database_size() where database_name = current_database()"
+            ).fetchone()
+    except duckdb.Error as error:
+        return is_in_use(str(error))
+    return free is not None and int(free[0]) >= missing
+
+
 def _first_bytes(path: Path) -> str:
     with path.open("rb") as handle:
         head = handle.read(16)
@@ -140,7 +161,9 @@ def diagnose(path: Path, *, for_write: bool = False) -> FileProblem | None:
     if header is False:
         return FileProblem("foreign", f"{where} is not a DuckDB database{_first_bytes(path)}: {POINT_HINT}, "
                            f"or move it away and {REBUILD_HINT}.")
-    if isinstance(header, DuckDBHeader) and size < header.expected_size:
+    if isinstance(header, DuckDBHeader) and size < header.expected_size and not _short_by_free_blocks_only(
+        path, header, size
+    ):
         what = f"{size:,} bytes of the {header.expected_size:,} its header records" if header.block_size else (
             f"{size:,} bytes, shorter than DuckDB's headers"
         )
