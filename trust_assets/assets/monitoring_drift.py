@@ -114,7 +114,7 @@ def _optional_day(warehouse: WarehouseResource, table: str, day: date) -> pl.Dat
     return warehouse.read(f"select * from {{analytics}}.{table} where {column} = $d", {"d": day})
 
 
-def latest_matured_date(warehouse: WarehouseResource, day: date) -> date | None:
+def latest_outcomes_date(warehouse: WarehouseResource, day: date) -> date | None:
     """The latest scoring date on or before ``day`` with matured-outcome rows (a date gets them only once its
     outcome window has closed), or None."""
     if not warehouse.table_exists(OUTCOME_TABLE):
@@ -427,7 +427,7 @@ def write_report(warehouse: WarehouseResource, day: date) -> tuple[str, dict[str
     scores = _read_window(warehouse, SCORE_TABLE, day, day)
     if drift.height == 0 or scores.height == 0:
         raise dg.Failure(description=f"No {DRIFT_TABLE} or {SCORE_TABLE} rows for {day}: materialise them first.")
-    outcomes_date = latest_matured_date(warehouse, day)
+    outcomes_date = latest_outcomes_date(warehouse, day)
     inputs = ReportInputs(
         day=day, drift=drift, drift_history=history, scores=scores,
         psi_investigate=MONITORING.psi_investigate, psi_significant=MONITORING.psi_significant,
