@@ -29,8 +29,9 @@ _WHAT_TO_DO = {
     ),
 }
 _TENURE_AGEING = (
-    "; tenure_months in that band is the customer base ageing against a reference period that does not age "
-    "(measured in docs/monitoring.md): expected, no action"
+    "; tenure_months in that band: the base has aged and its make-up by tenure changed since the reference period "
+    "(fewer customers of 7-23 months, measured in docs/monitoring.md): a real, slow change, no action on the day; "
+    "at the significant band the reference period is due to move forward"
 )
 
 
