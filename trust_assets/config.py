@@ -379,6 +379,12 @@ class DuckDBSettings:
     # directory after a spill.
     memory_limit: str = "3GB"
     memory_limit_env: str = "TRUST_DUCKDB_MEMORY_LIMIT"
+    # DuckDB rewrites "row_number() ... = 1" (the latest-load deduplication of every staged table) into a hash
+    # aggregate of arg_max over the whole row, whose string-holding states cannot spill: at 1M customers the
+    # bill facts of one day then needed 4.1 GiB and failed under 3GB. Without the rewrite the same statement
+    # spills, gives identical rows and fits in 2GB (docs/performance.md, "Memory of the deduplication").
+    disabled_optimizers: str = "top_n_window_elimination"
+    disabled_optimizers_env: str = "TRUST_DUCKDB_DISABLED_OPTIMIZERS"
 
 
 @dataclass(frozen=True)
@@ -423,5 +429,6 @@ def duckdb_settings() -> dict[str, str]:
     """The DuckDB settings (name -> value for ``SET``) that every connection to the warehouse file applies:
     ``SETTINGS.duckdb``, each overridden by its environment variable; an empty value keeps DuckDB's default."""
     duck = SETTINGS.duckdb
-    values = {"memory_limit": os.environ.get(duck.memory_limit_env, duck.memory_limit)}
+    values = {"memory_limit": os.environ.get(duck.memory_limit_env, duck.memory_limit),
+              "disabled_optimizers": os.environ.get(duck.disabled_optimizers_env, duck.disabled_optimizers)}
     return {name: value.strip() for name, value in values.items() if value.strip()}

@@ -18,7 +18,10 @@ from tests.dbt.conftest import WAREHOUSE_FILE, DbtSandbox
 from trust_assets import config
 from trust_assets.dbt_project import DBT_PROJECT_DIR
 
-SHOW_SETTINGS = "select current_setting('memory_limit') as memory_limit, current_setting('temp_directory') as temp_dir"
+SHOW_SETTINGS = (
+    "select current_setting('memory_limit') as memory_limit, current_setting('temp_directory') as temp_dir, "
+    "current_setting('disabled_optimizers') as disabled_optimizers"
+)
 
 
 def _reported(memory_limit: str) -> str:
@@ -54,6 +57,8 @@ def test_profile_defaults_are_the_configuration() -> None:
         "settings"
     ]
     assert f"env_var('{duck.memory_limit_env}', '{duck.memory_limit}')" in settings["memory_limit"]
+    expected = f"env_var('{duck.disabled_optimizers_env}', '{duck.disabled_optimizers}')"
+    assert expected in settings["disabled_optimizers"]
     # DuckDB refuses to switch its temp directory after a spill, and dbt-duckdb SETs settings on every cursor.
     assert "temp_directory" not in settings
 
@@ -62,10 +67,14 @@ def test_python_connections_apply_the_settings(tmp_path: Path, monkeypatch: pyte
     duck = config.SETTINGS.duckdb
     path = tmp_path / WAREHOUSE_FILE
     monkeypatch.delenv(duck.memory_limit_env, raising=False)
-    assert _python_settings(path) == {"memory_limit": _reported(duck.memory_limit), "temp_dir": f"{path}.tmp"}
+    monkeypatch.delenv(duck.disabled_optimizers_env, raising=False)
+    assert _python_settings(path) == {"memory_limit": _reported(duck.memory_limit), "temp_dir": f"{path}.tmp",
+                                      "disabled_optimizers": duck.disabled_optimizers}
 
     monkeypatch.setenv(duck.memory_limit_env, "1GB")
-    assert _python_settings(path) == {"memory_limit": _reported("1GB"), "temp_dir": f"{path}.tmp"}
+    monkeypatch.setenv(duck.disabled_optimizers_env, "top_n")
+    assert _python_settings(path) == {"memory_limit": _reported("1GB"), "temp_dir": f"{path}.tmp",
+                                      "disabled_optimizers": "top_n"}
 
 
 def test_dbt_connections_apply_the_same_settings(
@@ -75,9 +84,9 @@ def test_dbt_connections_apply_the_same_settings(
     # variables as the Python side; the defaults are pinned by the two tests above.
     duck = config.SETTINGS.duckdb
     path = tmp_path / WAREHOUSE_FILE
-    env = {duck.memory_limit_env: "1GB"}
+    env = {duck.memory_limit_env: "1GB", duck.disabled_optimizers_env: "top_n"}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert _dbt_settings(dbt_sandbox, path, env) == _python_settings(path) == {
-        "memory_limit": _reported("1GB"), "temp_dir": f"{path}.tmp"
+        "memory_limit": _reported("1GB"), "temp_dir": f"{path}.tmp", "disabled_optimizers": "top_n"
     }
