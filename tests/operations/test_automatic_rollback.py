@@ -1,11 +1,14 @@
-"""Automatic rollback end to end on a private copy of the session warehouse, with the real assets, sensor, job
+"""Automatic rollback end to end on a private copy of the session warehouse, with the real assets, sensor, jobs
 and command line.
 
-Three promotions go live on the same day: tv gets its champion's weights with flipped signs (harmful), mobile a
-slightly perturbed copy (benign), broadband flipped weights too, but its previous champion loses its weights
-before the sensor looks (it cannot be restored). Day by day: one breached day is not enough; outside probation
-nothing happens; after K = 2 days tv is rolled back through rollback_model_job and broadband only alerted; the
-sensor never decides twice; the re-scored tv days equal what the old champion had published.
+Three versions go through the whole path of a promotion (`trust models shadow`, five days in shadow, `trust models
+approve` by a second person, promote_model_job behind the readiness gate) and go live on the same day: tv gets
+its champion's weights with flipped signs (harmful; its held-out metrics are the champion's, as for a model whose
+offline evaluation missed the fault), mobile a slightly perturbed copy (benign), broadband flipped weights too,
+but its previous champion loses its weights before the sensor looks (it cannot be restored). Day by day: one
+breached day is not enough; outside probation nothing happens; after K = 2 days tv is rolled back through
+rollback_model_job and broadband only alerted; the sensor never decides twice; the re-scored tv days equal what
+the old champion had published, and so does a day re-run after the rollback.
 """
 
 from __future__ import annotations
@@ -30,10 +33,8 @@ from trust_assets import cli
 from trust_assets.assets.monitoring_drift import write_report
 from trust_assets.config import SETTINGS
 from trust_assets.operations import auto_rollback
-from trust_assets.operations.audit import EventType, read_trail, state
-from trust_assets.operations.jobs import rollback_model_job
-from trust_assets.operations.registry_store import StatusChange, transition
-from trust_assets.scoring.registry import ModelStatus
+from trust_assets.operations.audit import read_trail, state
+from trust_assets.operations.jobs import promote_model_job, rollback_model_job
 from trust_assets.sensors import automatic_rollback_sensor
 
 PROBATION = SETTINGS.probation
@@ -42,20 +43,9 @@ ORDER = "snapshot_date, cohort, customer_id"
 DAILY = ["customer_trust_signal", PROBATION.previous_champion_table, PROBATION.guard_table]
 
 
-def _promote(wh: DuckDBWarehouse, new: str, old: str, effective: date, last_before: date) -> None:
-    """The registry change and audit events of a promotion, as promote() writes them. The readiness gate and the
-    four-eyes approval in front of it are exercised by test_operating_loop; here only what follows matters."""
-    transition(
-        wh,
-        [
-            StatusChange(new, ModelStatus.STAGING, ModelStatus.PRODUCTION, EventType.PROMOTED, "looks better",
-                         {"champion": old}, {"approved_by": "bob", "effective_from": effective.isoformat(),
-                                             "last_published_before": last_before.isoformat()}),
-            StatusChange(old, ModelStatus.PRODUCTION, ModelStatus.ARCHIVED, EventType.ARCHIVED,
-                         f"replaced by {new}", None, {"replaced_by": new}),
-        ],
-        "carol",
-    )
+def _effective_from(wh: DuckDBWarehouse, version: str) -> str:
+    promoted = read_trail(wh, model_version=version).filter(pl.col("event_type") == "promoted")
+    return state(promoted["after_state"][-1])["effective_from"]
 
 
 def _tick(path: Path) -> dg.SensorResult | dg.SkipReason:
@@ -77,6 +67,8 @@ class Episode:
     versions: dict[str, tuple[str, str]]  # cohort -> (previous champion, promoted version)
     original_later: pl.DataFrame
     guard_events: list[dg.AssetMaterialization]
+    guard_rows: pl.DataFrame  # the probation tables as the sensor read them, before the rollback
+    previous_rows: pl.DataFrame
     ticks: dict[str, dg.SensorResult | dg.SkipReason]
     alerts_after_decision: list[dict]
     alerts: list[dict]
@@ -92,7 +84,9 @@ def episode(pipeline_warehouse, materialize_on, tmp_path_factory) -> Iterator[Ep
     alerts_file = tmp / "alerts.jsonl"
     wh = DuckDBWarehouse(path=str(path))
     days = pipeline_warehouse.scoring_dates
-    before, later = days[:4], days[4:]
+    # The readiness gate's minimum shadow period comes first; the days after it are published under probation.
+    before, later = days[:SETTINGS.operations.min_shadow_days], days[SETTINGS.operations.min_shadow_days:]
+    assert len(later) >= 2, "the session warehouse needs K = 2 scoring days after the shadow period"
     original_later = query(path, f"select * from {SIGNAL} where snapshot_date >= ? order by {ORDER}", [later[0]])
     con = duckdb.connect(str(path))
     con.execute(f"delete from {SIGNAL} where snapshot_date >= ?", [later[0]])
@@ -100,12 +94,25 @@ def episode(pipeline_warehouse, materialize_on, tmp_path_factory) -> Iterator[Ep
 
     factors = {"tv": "-1", "mobile": "1 + 0.08 * ((i % 3) - 1)", "broadband": "-1"}
     versions: dict[str, tuple[str, str]] = {}
-    for cohort, factor in factors.items():
-        old = champion(wh, cohort)
-        new = f"{cohort}-probation-{'benign' if cohort == 'mobile' else 'flipped'}"
-        register_variant(path, old, new, factor)
-        _promote(wh, new, old, later[0], before[-1])
-        versions[cohort] = (old, new)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TRUST_DUCKDB_PATH", str(path))
+        for cohort, factor in factors.items():
+            old = champion(wh, cohort)
+            new = f"{cohort}-probation-{'benign' if cohort == 'mobile' else 'flipped'}"
+            register_variant(path, old, new, factor, status="development")
+            assert cli.main(["models", "shadow", new, "--reason", "challenger", "--actor", "alice"]) == 0
+            versions[cohort] = (old, new)
+        shadow = materialize_on(path, ["customer_trust_signal_shadow"], before[0], before[-1])
+        assert shadow.success, [e.message for e in shadow.all_events if e.is_failure]
+        for cohort, (_, new) in versions.items():
+            assert cli.main(["models", "approve", new, "--reason", "shadow reviewed", "--approver", "bob"]) == 0
+            promoted = promote_model_job.execute_in_process(
+                run_config={"ops": {"promote_model": {"config": {
+                    "model_version": new, "actor": "carol", "reason": "looks better"}}}},
+                resources={"warehouse": wh},
+            )  # fmt: skip
+            assert promoted.success
+            assert (champion(wh, cohort), _effective_from(wh, new)) == (new, later[0].isoformat())
 
     ticks: dict[str, dg.SensorResult | dg.SkipReason] = {}
     guard_events: list[dg.AssetMaterialization] = []
@@ -130,6 +137,8 @@ def episode(pipeline_warehouse, materialize_on, tmp_path_factory) -> Iterator[Ep
             ticks["outside_probation"] = _tick(path)
         assert not _alerts(alerts_file)
         ticks["decision"] = _tick(path)
+        guard_rows = query(path, f"select * from analytics.{PROBATION.guard_table} order by snapshot_date, cohort")
+        previous_rows = query(path, f"select * from analytics.{PROBATION.previous_champion_table} order by {ORDER}")
         alerts_after_decision = _alerts(alerts_file)
         mp.setenv("TRUST_REPORTS_DIR", str(tmp / "reports"))
         report = Path(write_report(wh, later[1])[0]).read_text()
@@ -140,8 +149,8 @@ def episode(pipeline_warehouse, materialize_on, tmp_path_factory) -> Iterator[Ep
             run_config=request.run_config, resources={"warehouse": wh}, tags=request.tags
         )
         ticks["after_rollback"] = _tick(path)
-        # The last day arrives after the rollback and is scored by the restored champion.
-        result = materialize_on(path, DAILY, later[2], later[2])
+        # The last day is published again after the rollback (a re-run) and is scored by the restored champion.
+        result = materialize_on(path, DAILY, later[-1], later[-1])
         assert result.success, [e.message for e in result.all_events if e.is_failure]
         ticks["last_day"] = _tick(path)
         out = io.StringIO()
@@ -149,8 +158,8 @@ def episode(pipeline_warehouse, materialize_on, tmp_path_factory) -> Iterator[Ep
             assert cli.main(["models", "audit", "--cohort", "tv", "--json"]) == 0
         audit_cli = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
         alerts = _alerts(alerts_file)
-    yield Episode(path, later, versions, original_later, guard_events, ticks, alerts_after_decision, alerts,
-                  rollback_result, audit_cli, report)
+    yield Episode(path, later, versions, original_later, guard_events, guard_rows, previous_rows, ticks,
+                  alerts_after_decision, alerts, rollback_result, audit_cli, report)
 
 
 def test_one_breached_day_and_days_outside_probation_do_nothing(episode: Episode) -> None:
@@ -159,7 +168,7 @@ def test_one_breached_day_and_days_outside_probation_do_nothing(episode: Episode
 
 
 def test_guard_metrics_per_day_show_the_harmful_and_the_benign_promotion(episode: Episode) -> None:
-    metrics = query(episode.path, f"select * from analytics.{PROBATION.guard_table} order by snapshot_date, cohort")
+    metrics = episode.guard_rows
     first_two = metrics.filter(pl.col("snapshot_date").cast(pl.Date) <= episode.later[1])
     assert first_two.group_by("cohort").len().sort("cohort").rows() == [("broadband", 2), ("mobile", 2), ("tv", 2)]
     tv = first_two.filter(pl.col("cohort") == "tv")
@@ -184,8 +193,7 @@ def test_guard_metrics_per_day_show_the_harmful_and_the_benign_promotion(episode
 
 def test_previous_champion_scores_are_what_it_published(episode: Episode) -> None:
     old_tv = episode.versions["tv"][0]
-    shadow = query(episode.path, f"select * from analytics.{PROBATION.previous_champion_table} "
-                   f"where cohort = 'tv' and snapshot_date <= ? order by {ORDER}", [episode.later[1]])
+    shadow = episode.previous_rows.filter(pl.col("cohort") == "tv")
     original = episode.original_later.filter(
         (pl.col("cohort") == "tv") & (pl.col("snapshot_date") <= episode.later[1])
     )
@@ -223,6 +231,18 @@ def test_harmful_promotion_is_rolled_back_after_k_days(episode: Episode) -> None
     shown = [e for e in episode.audit_cli if e["event_type"] == "rolled_back" and e["model_version"] == bad_tv]
     assert shown and shown[0]["actor"] == "automatic-rollback"
     print(f"\nautomatic rollback audit event: {json.dumps(state(event['after_state']), sort_keys=True)}")
+
+
+def test_a_day_rerun_after_the_rollback_is_out_of_probation_for_that_product(episode: Episode) -> None:
+    day = episode.later[-1]
+    guard = query(episode.path, f"select cohort from analytics.{PROBATION.guard_table} where snapshot_date = ? "
+                  "order by cohort", [day])
+    previous = query(episode.path, f"select distinct cohort from analytics.{PROBATION.previous_champion_table} "
+                     "where snapshot_date = ? order by cohort", [day])
+    # tv's promotion ended with its rollback; broadband's previous champion lost its weights, so nothing can score
+    # in its shadow or be compared with it any more (the withheld alert says so). Mobile stays on probation.
+    assert guard["cohort"].to_list() == ["mobile"]
+    assert previous["cohort"].to_list() == ["mobile"]
 
 
 def test_previous_champion_unavailable_alerts_instead(episode: Episode) -> None:

@@ -16,13 +16,13 @@ def champion(wh: DuckDBWarehouse, cohort: str) -> str:
     return reg["model_version"][0]
 
 
-def register_variant(path: Path, source: str, new: str, factor: str) -> None:
-    """A staging copy of ``source`` whose weights are multiplied by ``factor`` (an SQL expression of the
-    feature's row number ``i``)."""
+def register_variant(path: Path, source: str, new: str, factor: str, status: str = "staging") -> None:
+    """A copy of ``source`` (registered with ``status``) whose weights are multiplied by ``factor`` (an SQL
+    expression of the feature's row number ``i``); its registry row, held-out metrics included, is the source's."""
     con = duckdb.connect(str(path))
     try:
-        con.execute("insert into analytics.model_registry select * replace (? as model_version, 'staging' as status) "
-                    "from analytics.model_registry where model_version = ?", [new, source])
+        con.execute("insert into analytics.model_registry select * replace (? as model_version, ? as status) "
+                    "from analytics.model_registry where model_version = ?", [new, status, source])
         con.execute(
             "insert into analytics.trust_model_weights by name select * exclude (i) replace (? as model_version, "
             f"weight * ({factor}) as weight, w_churn * ({factor}) as w_churn, w_recontract * ({factor}) as "
