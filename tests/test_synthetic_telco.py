@@ -100,9 +100,9 @@ def _differences(con: duckdb.DuckDBPyConnection, a: str, b: str, table: str, whe
 # Run time, determinism, contract
 
 
-def test_small_run_takes_seconds(runs: dict[str, tuple[Path, GenerationReport]]) -> None:
+def test_a_run_reports_what_it_generated(runs: dict[str, tuple[Path, GenerationReport]]) -> None:
+    # The generator's speed is measured by benchmarks/generator_scale.py, not asserted here.
     report = runs["base"][1]
-    assert report.seconds < 30
     assert report.rows["customers"] == CUSTOMERS
     assert report.params["end_date"] == END.isoformat()
     assert "mobile_usage_weekly" in report.as_table()

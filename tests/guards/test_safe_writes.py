@@ -25,8 +25,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # The child replaces the day's trust-signal rows with a rewritten copy (optionally blown up to many rows), through
 # the real DuckDBWarehouse.replace_partitions. Its connection is wrapped so that it announces each statement on
-# stdout and, with PAUSE_AFTER_DELETE, stops right after the DELETE inside the open transaction: the parent kills
-# it there with SIGKILL, the way an OOM killer or a lost node would.
+# stdout and stops inside the open transaction: with pause_after_delete right after the DELETE; with
+# pause_mid_insert half-way through the INSERT, whose rows DuckDB is then reading batch by batch from a stream
+# that blocks (so the kill lands inside the statement, whatever the machine's speed). The parent kills it there
+# with SIGKILL, the way an OOM killer or a lost node would.
 CHILD = textwrap.dedent(
     """
     import sys, time
@@ -34,6 +36,7 @@ CHILD = textwrap.dedent(
     from datetime import date, timedelta
 
     import polars as pl
+    import pyarrow as pa
 
     from resources.warehouse import DuckDBWarehouse
 
@@ -56,6 +59,20 @@ CHILD = textwrap.dedent(
             if verb == "delete" and mode == "pause_after_delete":
                 time.sleep(600)
             return out
+
+        def register(self, name, table):
+            if mode == "pause_mid_insert" and table.num_rows:
+                batches = table.to_batches(max_chunksize=2048)
+
+                def stream():
+                    for i, batch in enumerate(batches):
+                        if i == len(batches) // 2:
+                            print(f"DURING insert, {i} of {len(batches)} batches read", flush=True)
+                            time.sleep(600)
+                        yield batch
+
+                table = pa.RecordBatchReader.from_batches(table.schema, stream())
+            return self._con.register(name, table)
 
 
     class AnnouncingWarehouse(DuckDBWarehouse):
@@ -147,10 +164,10 @@ def test_a_write_killed_after_the_delete_leaves_the_old_partition(private_copy: 
 
 def test_a_write_killed_mid_insert_of_a_large_frame_leaves_the_old_partition(private_copy: Path) -> None:
     before = table_hash(private_copy, SIGNAL, SIGNAL_ORDER)
-    # ~12k rows x 200 copies: the INSERT runs for seconds (measured ~5 s), so the kill lands in the middle of it.
-    child = _start_child(private_copy, "run", 200)
-    _wait_for(child, "BEFORE insert")
-    time.sleep(0.5)
+    # ~12k rows x 20 copies, read by the INSERT in batches of 2,048: the child stops half-way through them.
+    child = _start_child(private_copy, "pause_mid_insert", 20)
+    seen = _wait_for(child, "DURING insert")
+    assert seen[-2] == "BEFORE insert", seen
     _kill(child)
     rest = child.stdout.read() if child.stdout else ""
     assert "AFTER insert" not in rest and "COMMITTED" not in rest, rest

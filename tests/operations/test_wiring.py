@@ -3,6 +3,8 @@ schedule (stopped by default), the shadow asset in the daily job, and ``--help``
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from trust_assets.cli import build_parser
@@ -38,15 +40,37 @@ def test_jobs_have_typed_config_and_the_schedule_is_stopped() -> None:
     assert schedule.job_name == "retrain_models_job"
     daily = defs.resolve_job_def("daily_trust_job")
     assert dg.AssetKey(SETTINGS.operations.shadow_table) in daily.asset_layer.executable_asset_keys
-    assert defs.resolve_sensor_def("run_failure_alert_sensor") is not None
+    failure_sensor = defs.resolve_sensor_def("run_failure_alert_sensor")
+    assert isinstance(failure_sensor, dg.RunStatusSensorDefinition)
 
 
-def test_retrain_config_defaults_and_refusals() -> None:
-    from trust_assets.operations.jobs import RetrainConfig
+def test_retrain_config_defaults_and_refusals(tmp_path: Path) -> None:
+    import duckdb
+
+    from resources.warehouse import DuckDBWarehouse
+    from trust_assets.operations.jobs import RetrainConfig, retrain_models_job
 
     config = RetrainConfig()
     assert config.cohorts == ["mobile", "tv", "broadband"]
     assert config.reference_date == SETTINGS.model.reference_date.isoformat()
+
+    # A request the job cannot honour fails the run with one line saying why, before anything is trained.
+    path = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(path)).close()
+    refusals = {
+        "unknown cohort": ({"cohorts": ["fixed-line"]}, "unknown or no cohorts ['fixed-line']"),
+        "no cohort": ({"cohorts": []}, "unknown or no cohorts []"),
+        "impossible date": ({"reference_date": "2026-02-30"}, "day is out of range for month"),
+    }
+    for case, (fields, message) in refusals.items():
+        result = retrain_models_job.execute_in_process(
+            run_config={"ops": {"retrain_models": {"config": {"reason": case, **fields}}}},
+            resources={"warehouse": DuckDBWarehouse(path=str(path))}, raise_on_error=False,
+        )
+        (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        description = failure.step_failure_data.user_failure_data.description or ""
+        assert not result.success and description.startswith("Retraining refused: "), (case, description)
+        assert message in description, (case, description)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
