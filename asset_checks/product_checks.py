@@ -269,7 +269,7 @@ def ruler_fingerprint_unchanged(warehouse: WarehouseResource) -> dg.AssetCheckRe
     blocking=False,
     description=(
         "No ruler row has a zero or NULL standard deviation. Such a feature is unusable and scores with "
-        "weight 0 (spec section 3), so the index still runs: WARN, to be fixed with the next ruler version."
+        "weight 0 (docs/architecture.md §3), so the index still runs: WARN, to be fixed with the next ruler version."
     ),
 )
 def ruler_stddev_usable(warehouse: WarehouseResource) -> dg.AssetCheckResult:

@@ -232,7 +232,7 @@ def fingerprint_violations(ruler: pl.DataFrame, issues: pl.DataFrame) -> list[Vi
 
 
 def stddev_violations(ruler: pl.DataFrame) -> list[Violation]:
-    """Ruler rows whose stddev is 0 or NULL: the feature then gets weight 0 (spec section 3)."""
+    """Ruler rows whose stddev is 0 or NULL: the feature then gets weight 0 (docs/architecture.md §3)."""
     if ruler.height == 0:
         return []
     bad = unusable_entries(ruler)

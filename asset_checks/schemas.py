@@ -1,6 +1,6 @@
 """One Pandera (``pandera.polars``) schema per table of the product, written once and used by every check.
 
-- Product tables (spec section 7): ``customer_360_definition``, the three cohort feature tables (generated from
+- Product tables (docs/architecture.md §7): ``customer_360_definition``, the three cohort feature tables (generated from
   ``config.FEATURES``, so they follow the feature lists), ``hierarchical_reference_stats``,
   ``trust_model_weights``, ``model_registry`` and ``customer_trust_signal``.
 - Raw sources: one schema per table of the source contract (``RAW_TABLES``), its types and nullability taken
@@ -126,7 +126,7 @@ def feature_model(cohort: Cohort | str) -> type[pa.DataFrameModel]:
 
     class Config:
         name = f"{cohort.value}_features"
-        strict = True  # spec section 7: keys then exactly the configured features
+        strict = True  # docs/architecture.md §7: keys then exactly the configured features
         unique = ("snapshot_date", "customer_id")
 
     def finite(cls: Any, data: Any) -> pl.LazyFrame:
@@ -252,7 +252,7 @@ class TrustSignalSchema(pa.DataFrameModel):
 
     class Config:
         name = "customer_trust_signal"
-        strict = False  # spec section 7: "plus whatever cohort-specific identifiers the union carries"
+        strict = False  # docs/architecture.md §7: "plus whatever cohort-specific identifiers the union carries"
         unique = ("snapshot_date", "cohort", "customer_id")
 
     @pa.dataframe_check(name="scores finite")

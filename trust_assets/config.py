@@ -18,7 +18,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Cohort(StrEnum):
-    """The three products scored; the names are part of the product (spec section 7)."""
+    """The three products scored; the names are part of the product (docs/architecture.md §7)."""
 
     MOBILE = "mobile"
     TV = "tv"
@@ -371,18 +371,16 @@ class DuckDBSettings:
     and the Python assets' (resources/warehouse.py). Each can be overridden by the environment variable named
     beside it. Measurements behind the values: docs/performance.md."""
 
-    # DuckDB's own default is 80% of RAM: the daily dbt build held 9-10 GiB at 1M customers. With 3GB it peaks
-    # at about 3.3 GiB (the dbt process included) and spills the rest to DuckDB's temp directory,
-    # "<warehouse file>.tmp" beside the file, 2% slower than with 4GB (3.99 GiB). Raise it for larger data: a
-    # model whose working set cannot spill fails with "failed to pin block". The temp directory is not
-    # configurable here: dbt-duckdb SETs its settings on every cursor, and DuckDB refuses to switch the temp
-    # directory after a spill.
+    # DuckDB's own default is 80% of RAM, far beyond what the daily build needs; with this limit DuckDB spills to
+    # its temp directory, "<warehouse file>.tmp" beside the file. Raise it for larger data: a model whose working
+    # set cannot spill fails with "failed to pin block". The temp directory is not configurable here: dbt-duckdb
+    # SETs its settings on every cursor, and DuckDB refuses to switch the temp directory after a spill. The
+    # measurements behind the value: docs/performance.md, "DuckDB settings of the daily dbt build".
     memory_limit: str = "3GB"
     memory_limit_env: str = "TRUST_DUCKDB_MEMORY_LIMIT"
-    # DuckDB rewrites "row_number() ... = 1" (the latest-load deduplication of every staged table) into a hash
-    # aggregate of arg_max over the whole row, whose string-holding states cannot spill: at 1M customers the
-    # bill facts of one day then needed 4.1 GiB and failed under 3GB. Without the rewrite the same statement
-    # spills, gives identical rows and fits in 2GB (docs/performance.md, "Memory of the deduplication").
+    # DuckDB rewrites "row_number() ... = 1" (the latest-load deduplication of every staged table) into hash
+    # aggregates of arg_max over the whole row, whose string-holding states cannot spill, so a large day runs out
+    # of memory where the window would spill (docs/performance.md, "Memory of the deduplication").
     disabled_optimizers: str = "top_n_window_elimination"
     disabled_optimizers_env: str = "TRUST_DUCKDB_DISABLED_OPTIMIZERS"
 

@@ -9,7 +9,7 @@ Features, two variants (``FEATURE_VARIANTS``), each writing temporary tables onl
   statements (customer_360 once, then each cohort's features reading it and the intermediate views); kept
   to compare how much a direct computation saves over running the product's own SQL.
 
-Scores: hand-written SQL of spec section 3 over those features (ruler lookup with the segment fallback,
+Scores: hand-written SQL of docs/architecture.md §3 over those features (ruler lookup with the segment fallback,
 weighted sum, tanh), and the identifiers joined from customer_360 as the union does.
 
 NumPy: the scoring arithmetic alone over in-memory arrays, for the scoring-stage comparison.
@@ -125,7 +125,7 @@ def _pivot(cohort: str, features: Sequence[str], segment_rows: bool) -> str:
 
 
 def cohort_score_sql(cohort: Cohort, features_table: str) -> str:
-    """Spec section 3 for one cohort: z against the ruler (segment row where it has the entry, else the cohort
+    """docs/architecture.md §3 for one cohort: z against the ruler (segment row where it has the entry, else the cohort
     row; missing value or unusable entry -> 0), raw = sum w*z left to right, trust = tanh(z of raw)."""
     c = cohort.value
     features = feature_names(cohort)

@@ -33,7 +33,7 @@ REGISTRY = "model_registry"
 SIGNAL = "customer_trust_signal"
 LINEAGE_ASSETS = (CUSTOMER_360, *FEATURES, RULER, WEIGHTS, REGISTRY, SIGNAL)
 
-# Direct edges (upstream, downstream) of the product lineage (spec section 2).
+# Direct edges (upstream, downstream) of the product lineage (docs/architecture.md §2).
 EXPECTED_EDGES: frozenset[tuple[str, str]] = frozenset(
     {
         *((CUSTOMER_360, f) for f in FEATURES),

@@ -1,4 +1,4 @@
-"""The scoring arithmetic (spec section 3) against an independent, plainly written computation."""
+"""The scoring arithmetic (docs/architecture.md §3) against an independent, plainly written computation."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def hand_frame(rows: int = 300, seed: int = 3) -> pl.DataFrame:
 
 
 def independent_scores(frame: pl.DataFrame, ruler: pl.DataFrame, model: ScoringModel) -> dict[str, tuple]:
-    """Spec section 3, one customer at a time, with plain Python and numpy."""
+    """docs/architecture.md §3, one customer at a time, with plain Python and numpy."""
     table = {(r["segment"], r["feature"]): (r["mean"], r["stddev"]) for r in ruler.iter_rows(named=True)}
     out: dict[str, tuple] = {}
     for row in frame.iter_rows(named=True):

@@ -1,7 +1,7 @@
 """Per-customer explanations and score-change attribution ("did the customer move, or did the model?").
 
 Explanation of one customer, cohort and date: the published score decomposed into its terms
-``contribution_f = w_f * z_f`` (spec section 3), computed by the very functions daily scoring uses
+``contribution_f = w_f * z_f`` (docs/architecture.md §3), computed by the very functions daily scoring uses
 (:func:`standardise.standardise` and :mod:`arithmetic`), so ``sum_f contribution_f == raw_score`` and the
 largest terms are the row's ``top_drivers``.
 

@@ -138,7 +138,7 @@ def record(warehouse: WarehouseResource, events: list[AuditEvent]) -> pl.DataFra
 def record_ruler_issue(
     warehouse: WarehouseResource, ruler_version: str, fingerprint: str, rows: int, actor: str
 ) -> pl.DataFrame:
-    """A ``ruler_issued`` event: issuing a ruler is an explicit, versioned, audited act (spec section 2)."""
+    """A ``ruler_issued`` event: issuing a ruler is an explicit, versioned, audited act (docs/architecture.md §5)."""
     event = AuditEvent(
         EventType.RULER_ISSUED, None, None, actor, f"issued ruler {ruler_version}", None,
         {"ruler_version": ruler_version, "fingerprint": fingerprint, "rows": rows},

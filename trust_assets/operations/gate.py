@@ -1,4 +1,4 @@
-"""The production-readiness gate: the ten items of spec section 4, each with the evidence the system shows.
+"""The production-readiness gate: the ten items of docs/architecture.md §4, each with the evidence the system shows.
 
 Evidence comes from the warehouse (registry, audit trail, shadow and published tables, monitoring tables),
 from the code location (jobs, schedules, sensors, asset groups) and from the repository (tests, runbook).

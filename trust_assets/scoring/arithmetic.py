@@ -1,4 +1,4 @@
-"""The scoring arithmetic of spec section 3, as vectorised Polars expressions.
+"""The scoring arithmetic of docs/architecture.md §3, as vectorised Polars expressions.
 
     z_f   = (x_f - ref_mean_f) / ref_stddev_f      (standardise.py, against the stored ruler)
     raw   = sum_f w_f * z_f                         (composite weights of the model version)

@@ -1,6 +1,6 @@
 """The top-drivers text of scored rows: the k largest |w_f * z_f| terms as "feature=+0.123; other=-0.045".
 
-The text is a published column (spec section 3) that dashboards and explanations read, so its rules are fixed:
+The text is a published column (docs/architecture.md §3) that dashboards and explanations read, so its rules are fixed:
 
 - the k largest term sizes |w_f * z_f| are listed, largest first; equal sizes keep the configuration's
   feature order; terms that are exactly 0 (missing value, unusable ruler entry, zero weight) are left out,

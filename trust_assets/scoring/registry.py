@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 class ModelStatus(StrEnum):
-    """Life cycle of a model version (spec section 4)."""
+    """Life cycle of a model version (docs/architecture.md §4)."""
 
     DEVELOPMENT = "development"
     # A challenger scoring beside the champion into the shadow table, never published (the spec's staging stage).

@@ -3,7 +3,7 @@
 This is the one code path that turns feature values into model inputs: training and daily scoring both
 call :func:`standardise`, so a model is served exactly the inputs it was trained on.
 
-Rules (spec section 3):
+Rules (docs/architecture.md §3):
 - the ruler entry of a value is its segment's row where the ruler has one, else the cohort row;
 - a missing value (NULL or not finite) scores z = 0, the reference mean, and counts as missing;
 - an entry whose stddev is 0 or NULL is unusable: z = 0 (not counted as missing, reported instead).

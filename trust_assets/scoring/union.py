@@ -1,6 +1,6 @@
 """One table, one schema: the three cohort outputs of the trust signal stacked together.
 
-A column a cohort lacks is projected as NULL (spec section 2): a Mobile row has no ``icoms_account_uid``, a
+A column a cohort lacks is projected as NULL (docs/architecture.md §7): a Mobile row has no ``icoms_account_uid``, a
 TV or Broadband row no ``msisdn``. Dtypes are fixed here so every partition writes the same table shape.
 """
 
@@ -12,7 +12,7 @@ import polars as pl
 
 from trust_assets.config import COHORT_IDENTIFIERS, Cohort
 
-# Column order and dtypes of ``customer_trust_signal`` (spec section 7).
+# Column order and dtypes of ``customer_trust_signal`` (docs/architecture.md §7).
 TRUST_SIGNAL_SCHEMA: dict[str, pl.DataType] = {
     "snapshot_date": pl.Date(),
     "cohort": pl.String(),
