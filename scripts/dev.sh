@@ -93,9 +93,18 @@ prepare_dbt() {
     "$PY" -m trust_assets.dbt_project prepare
 }
 
+record_evidence() {
+    # The readiness gate reads what the repository holds (feature tests and their last results, the runbook)
+    # from this artefact, never from the source tree when a model is promoted (repository_evidence.py).
+    local junit=()
+    [[ -f artifacts/junit.xml ]] && junit=(--junit artifacts/junit.xml)
+    "$PY" -m trust_assets.operations.repository_evidence record "${junit[@]}" >/dev/null
+}
+
 cmd_setup() {
     ensure_venv
     prepare_dbt
+    record_evidence
 }
 
 use_local_instance() {
@@ -126,7 +135,10 @@ cmd_test() {
     mkdir -p artifacts
     # -ra: one line per skip/xfail/failure at the end; the durations show where the minutes go;
     # junit.xml and the screenshots under artifacts/ are kept by CI.
-    exec "$VENV/bin/pytest" -q -ra --durations=10 --junitxml=artifacts/junit.xml "$@"
+    local status=0
+    "$VENV/bin/pytest" -q -ra --durations=10 --junitxml=artifacts/junit.xml "$@" || status=$?
+    record_evidence  # the results of this run, for the readiness gate
+    return "$status"
 }
 
 cmd_ui() {

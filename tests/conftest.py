@@ -29,6 +29,12 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["TRUST_END_DATE"] = TEST_END_DATE.isoformat()
     os.environ["TRUST_TARGET"] = "duckdb"
     os.environ["DAGSTER_HOME"] = str(SESSION_DIR / "dagster_home")
+    # The session records its own repository evidence, as a build would, so the readiness gate reads this
+    # checkout's tests and runbook whatever the developer's artifacts/ holds.
+    from trust_assets.operations.repository_evidence import EVIDENCE_ENV, record
+
+    os.environ[EVIDENCE_ENV] = str(SESSION_DIR / "repository_evidence.json")
+    record(Path(os.environ[EVIDENCE_ENV]))
     (SESSION_DIR / "dagster_home").mkdir(exist_ok=True)
     shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", SESSION_DIR / "dagster_home" / "dagster.yaml")
 

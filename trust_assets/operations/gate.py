@@ -1,7 +1,9 @@
 """The production-readiness gate: the ten items of docs/architecture.md §4, each with the evidence the system shows.
 
 Evidence comes from the warehouse (registry, audit trail, shadow and published tables, monitoring tables),
-from the code location (jobs, schedules, sensors, asset groups) and from the repository (tests, runbook).
+from the code location (jobs, schedules, sensors, asset groups) and from the repository evidence recorded when
+the code was set up and tested (feature tests and their results, the runbook: repository_evidence.py), never
+from the source tree at promotion time.
 Promotion is refused while any item fails.
 """
 
@@ -23,6 +25,14 @@ from trust_assets.config import PROJECT_ROOT, SETTINGS, Cohort, OperationsSettin
 from trust_assets.operations.audit import EventType, read_trail, state
 from trust_assets.operations.canary import canary_versions
 from trust_assets.operations.registry_store import read_registry, version_row, versions_with_status
+from trust_assets.operations.repository_evidence import (
+    FEATURE_TESTS,
+    ROLLBACK_COMMAND,
+    RUNBOOK,
+    RepositoryEvidence,
+    evidence_path,
+    load,
+)
 from trust_assets.operations.retrain import COMPARED_METRICS
 from trust_assets.operations.serving import load_model, score_window
 from trust_assets.operations.shadow import shadow_days
@@ -83,6 +93,12 @@ class _Context:
     settings: OperationsSettings
     root: Path
     latest_published: date | None
+    evidence: RepositoryEvidence | None
+    evidence_file: Path
+
+    def no_evidence(self) -> str:
+        return (f"no repository evidence recorded in {self.evidence_file}: "
+                "run `bash scripts/dev.sh setup` (or the build step that records it)")
 
 
 # --- code-location helpers ----------------------------------------------------------------------------------
@@ -115,19 +131,22 @@ def _sensor_targets(sensor: Any) -> set[str]:
     return names
 
 
-def _tests(root: Path, folder: str) -> list[str]:
-    return sorted(p.name for p in (root / "tests" / folder).glob("test_*.py"))
-
-
 # --- the ten items ------------------------------------------------------------------------------------------
 def _feature_pipeline(ctx: _Context) -> GateItem:
     scheduled = [n for n, j in _schedule_jobs(ctx.defs).items() if set(FEATURE_TABLES) <= _job_assets(ctx.defs, j)]
-    tests = _tests(ctx.root, "dbt")
-    ok = bool(scheduled) and bool(tests)
+    schedules = f"schedules building the feature tables: {', '.join(scheduled) or 'none'}"
+    if ctx.evidence is None:
+        return GateItem(1, "Scheduled and tested feature pipeline", False, f"{schedules}; {ctx.no_evidence()}")
+    tests, results = ctx.evidence.feature_test_files, ctx.evidence.feature_test_results
+    passing = results is None or (results.failed == 0 and results.passed > 0)
+    if results is None:
+        outcome = "results of the last test run not recorded"
+    else:
+        outcome = f"last recorded run {results.passed} passed, {results.failed} failed, {results.skipped} skipped"
     return GateItem(
-        1, "Scheduled and tested feature pipeline", ok,
-        f"schedules building the feature tables: {', '.join(scheduled) or 'none'}; "
-        f"feature tests: {len(tests)} files in tests/dbt",
+        1, "Scheduled and tested feature pipeline", bool(scheduled) and bool(tests) and passing,
+        f"{schedules}; feature tests: {len(tests)} files in {FEATURE_TESTS}, {outcome} "
+        f"(recorded {ctx.evidence.recorded_at})",
     )
 
 
@@ -282,29 +301,28 @@ def _rollback_drill(ctx: _Context) -> GateItem:
         and published.filter(own)["trust_score"].to_list() == redone.filter(own)["trust_score"].to_list()
         and set(published["model_version"].to_list()) <= {champions[0], canary}
     )
-    path = ctx.root / "docs" / "runbook.md"
-    runbook = path.read_text(encoding="utf-8") if path.exists() else ""
-    documented = "trust models rollback" in runbook
+    documented = ctx.evidence is not None and ctx.evidence.rollback_command_documented
     # The same rollback runs by itself during probation: the sensor that requests it must exist.
     automatic = [sensor.name for sensor in _sensors(ctx.defs) if ROLLBACK_JOB in _sensor_targets(sensor)]
     return GateItem(
         9, "Tested rollback", same and documented and bool(automatic),
         f"drill: re-scored {redone.height} {cohort} rows of {day} with champion {champions[0]}: "
         f"{'identical to' if same else 'DIFFERENT from'} the published rows; rollback command "
-        f"{'documented' if documented else 'missing'} in docs/runbook.md; automatic rollback in probation by "
+        f"`{ROLLBACK_COMMAND}` {'documented' if documented else 'not documented'} in {RUNBOOK}"
+        f"{'' if ctx.evidence else ' (' + ctx.no_evidence() + ')'}; automatic rollback in probation by "
         f"{', '.join(automatic) or 'no sensor'}",
     )
 
 
 def _runbook(ctx: _Context) -> GateItem:
-    path = ctx.root / "docs" / "runbook.md"
-    text = path.read_text(encoding="utf-8").lower() if path.exists() else ""
-    needed = ["rollback", "promot", "07:00"]
-    absent = [w for w in needed if w not in text]
+    if ctx.evidence is None:
+        return GateItem(10, "Operational runbook", False, ctx.no_evidence())
+    present, absent = ctx.evidence.runbook_present, ctx.evidence.runbook_topics_missing
     return GateItem(
-        10, "Operational runbook", path.exists() and not absent,
-        f"docs/runbook.md {'present' if path.exists() else 'missing'}"
-        + (f"; lacks sections on: {', '.join(absent)}" if absent else "; covers rollback, promotion, 07:00 failure"),
+        10, "Operational runbook", present and not absent,
+        f"{RUNBOOK} {'present' if present else 'missing'}"
+        + (f"; lacks sections on: {', '.join(absent)}" if absent else "; covers rollback, promotion, 07:00 failure")
+        + f" (recorded {ctx.evidence.recorded_at})",
     )
 
 
@@ -326,6 +344,7 @@ def evaluate_gate(
     defs: dg.Definitions | None = None,
     settings: OperationsSettings = SETTINGS.operations,
     root: Path = PROJECT_ROOT,
+    evidence_file: Path | None = None,
 ) -> GateReport:
     """Evaluate the ten readiness items for ``model_version`` (an item that cannot gather evidence fails)."""
     if defs is None:
@@ -334,7 +353,9 @@ def evaluate_gate(
         defs = location
     registry = read_registry(warehouse)
     row = version_row(registry, model_version)
-    ctx = _Context(warehouse, defs, row, registry, settings, root, latest_published_day(warehouse))
+    evidence_file = evidence_file or evidence_path()
+    ctx = _Context(warehouse, defs, row, registry, settings, root, latest_published_day(warehouse),
+                   load(evidence_file), evidence_file)
     items = []
     for number, item in enumerate(ITEMS, start=1):
         try:
