@@ -9,7 +9,7 @@ ARGS ?=
 DEV := PYTHON="$(PYTHON)" VENV="$(VENV)" bash scripts/dev.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test ui trust lint bench dbt-docs chromium lock clean distclean
+.PHONY: help setup demo test test-fast ui trust lint bench dbt-docs chromium lock clean distclean
 
 help: ## List the targets
 	@echo "usage: make <target> [ARGS='extra arguments, e.g. for pytest']"
@@ -23,6 +23,9 @@ demo: ## setup, then generate the synthetic telco and materialise the whole grap
 
 test: ## setup, install chromium if missing, run the whole test suite (ARGS go to pytest)
 	@$(DEV) test $(ARGS)
+
+test-fast: ## setup, then the suite without the browser and slow multi-run tests (the inner loop)
+	@$(DEV) test-fast $(ARGS)
 
 ui: ## setup, then the Dagster UI (dagster dev) on http://127.0.0.1:3000
 	@$(DEV) ui

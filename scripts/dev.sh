@@ -22,6 +22,7 @@ usage: bash scripts/dev.sh <command> [args]
   setup      create .venv, install requirements.lock and the project (editable), prepare the dbt manifest
   demo       setup, then generate the synthetic telco and materialise the whole graph (trust demo)
   test       setup, install chromium if missing, run the test suite (extra args go to pytest)
+  test-fast  setup, then the inner loop: the suite without the browser tests and the slow multi-run ones
   ui         setup, then the Dagster UI (dagster dev) on http://127.0.0.1:3000 (PORT=... to change)
   trust      setup, then the `trust` command line with the given arguments (`trust --help` lists them)
   lint       ruff check (the rules in pyproject.toml)
@@ -141,6 +142,13 @@ cmd_test() {
     return "$status"
 }
 
+cmd_test_fast() {
+    cmd_setup
+    # No Chromium, no webserver, no daemon backfills: what a change to the models, checks or scoring needs first.
+    # Still builds the one shared test warehouse (about 4 minutes); `test` remains the whole suite.
+    exec "$VENV/bin/pytest" -q -ra -m "not browser and not slow" "$@"
+}
+
 cmd_ui() {
     cmd_setup
     use_local_instance
@@ -208,6 +216,7 @@ main() {
         setup) cmd_setup ;;
         demo) cmd_demo "$@" ;;
         test) cmd_test "$@" ;;
+        test-fast) cmd_test_fast "$@" ;;
         ui) cmd_ui ;;
         trust) cmd_trust "$@" ;;
         lint) cmd_lint ;;
