@@ -14,7 +14,7 @@ import dagster as dg
 import polars as pl
 
 from asset_checks.daily_checks import Evaluation, daily_check
-from asset_checks.product_checks import ERROR, WARN, _run
+from asset_checks.product_checks import ERROR, WARN, check_result_of
 from asset_checks.reads import read_table, read_window
 from asset_checks.violations import Violation
 from resources.warehouse import WarehouseResource
@@ -155,7 +155,7 @@ def reference_bins_complete(
         bins = read_table(warehouse, BINS).filter(pl.col("ruler_version") == SETTINGS.ruler.version)
         return bins_violations(bins), ERROR
 
-    return _run(evaluate, f"Drift reference of {SETTINGS.ruler.version} is complete.", None)
+    return check_result_of(evaluate, f"Drift reference of {SETTINGS.ruler.version} is complete.", None)
 
 
 @dg.asset_check(

@@ -50,7 +50,7 @@ WARN = dg.AssetCheckSeverity.WARN
 
 
 
-def _run(
+def check_result_of(
     evaluate: Callable[[], Evaluation], passed_text: str, window: str | None
 ) -> dg.AssetCheckResult:
     try:
@@ -244,7 +244,7 @@ def ruler_schema(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         found += rules.grain_violations(ruler, ["ruler_version", "cohort", "segment", "feature"], RULER)
         return found, ERROR
 
-    return _run(evaluate, "The ruler matches its schema and grain.", None)
+    return check_result_of(evaluate, "The ruler matches its schema and grain.", None)
 
 
 @dg.asset_check(
@@ -260,7 +260,7 @@ def ruler_fingerprint_unchanged(warehouse: WarehouseResource) -> dg.AssetCheckRe
     def evaluate() -> Evaluation:
         return rules.fingerprint_violations(read_table(warehouse, RULER), read_table(warehouse, RULER_ISSUES)), ERROR
 
-    return _run(evaluate, "Every issued ruler version is unchanged.", None)
+    return check_result_of(evaluate, "Every issued ruler version is unchanged.", None)
 
 
 @dg.asset_check(
@@ -276,7 +276,7 @@ def ruler_stddev_usable(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     def evaluate() -> Evaluation:
         return rules.stddev_violations(read_table(warehouse, RULER)), WARN
 
-    return _run(evaluate, "Every ruler row has a positive standard deviation.", None)
+    return check_result_of(evaluate, "Every ruler row has a positive standard deviation.", None)
 
 
 @dg.asset_check(
@@ -298,7 +298,7 @@ def weights_schema(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         )
         return found, ERROR
 
-    return _run(evaluate, "The model weights match their schema and cover every feature.", None)
+    return check_result_of(evaluate, "The model weights match their schema and cover every feature.", None)
 
 
 @dg.asset_check(
@@ -314,7 +314,7 @@ def registry_schema(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     def evaluate() -> Evaluation:
         return rules.schema_violations(read_table(warehouse, REGISTRY), ModelRegistrySchema, REGISTRY), ERROR
 
-    return _run(evaluate, "The model registry matches its schema.", None)
+    return check_result_of(evaluate, "The model registry matches its schema.", None)
 
 
 @dg.asset_check(
@@ -327,7 +327,7 @@ def registry_one_production(warehouse: WarehouseResource) -> dg.AssetCheckResult
     def evaluate() -> Evaluation:
         return rules.production_violations(read_table(warehouse, REGISTRY)), ERROR
 
-    return _run(evaluate, "Each cohort has exactly one production model.", None)
+    return check_result_of(evaluate, "Each cohort has exactly one production model.", None)
 
 
 DAILY_CHECKS: list[dg.AssetChecksDefinition] = [

@@ -18,7 +18,7 @@ from dagster_gcp import BigQueryResource
 from pydantic import Field
 
 from resources.sql_dialect import bigquery_sql
-from resources.warehouse import WarehouseResource, _check_frame_in_window
+from resources.warehouse import WarehouseResource, check_frame_in_window
 from trust_assets.config import SETTINGS
 
 
@@ -182,7 +182,7 @@ class BigQueryWarehouse(WarehouseResource):
         end: date,
         partition_column: str = "snapshot_date",
     ) -> None:
-        _check_frame_in_window(frame, start, end, partition_column)
+        check_frame_in_window(frame, start, end, partition_column)
         staging = self.staging_table_id(table)
         script = self.replace_partitions_script(table, staging, frame.columns, partition_column)
         with self.bigquery.get_client() as client:

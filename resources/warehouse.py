@@ -89,7 +89,7 @@ class WarehouseResource(dg.ConfigurableResource):
         raise NotImplementedError
 
 
-def _check_frame_in_window(frame: pl.DataFrame, start: date, end: date, column: str) -> None:
+def check_frame_in_window(frame: pl.DataFrame, start: date, end: date, column: str) -> None:
     # A frame carrying rows outside the window would leave them behind on the next replace: refuse it.
     if frame.height and column in frame.columns:
         lo, hi = frame[column].min(), frame[column].max()
@@ -240,7 +240,7 @@ class DuckDBWarehouse(WarehouseResource):
         end: date,
         partition_column: str = "snapshot_date",
     ) -> None:
-        _check_frame_in_window(frame, start, end, partition_column)
+        check_frame_in_window(frame, start, end, partition_column)
         target = self.qualified(table)
         with self.connect() as con:
             con.execute("begin transaction")

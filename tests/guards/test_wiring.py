@@ -1,11 +1,11 @@
 """The guards are wired into the code location: the gate runs before the daily dbt models in every job that
-builds them, and every check is registered (asset_checks/__init__.py says how)."""
+builds them, and every check is registered (asset_checks/catalog.py says how)."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from asset_checks import ASSET_CHECKS, GATE_KEY, GUARD_ASSETS
+from asset_checks.catalog import ASSET_CHECKS, GATE_KEY, GUARD_ASSETS
 
 C360 = dg.AssetKey("customer_360_definition")
 

@@ -7,7 +7,7 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from asset_checks import ASSET_CHECKS
+from asset_checks.catalog import ASSET_CHECKS
 from asset_checks.monitoring_outcomes import auc_drop_violations, decile_order_violations, disparity_violations
 from trust_assets.monitoring.fairness import fairness_rows, worst_disparity
 

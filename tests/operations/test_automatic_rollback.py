@@ -32,6 +32,7 @@ from tests.support import query
 from trust_assets import cli
 from trust_assets.assets.monitoring_drift import write_report
 from trust_assets.config import SETTINGS
+from trust_assets.definitions import defs
 from trust_assets.operations import auto_rollback
 from trust_assets.operations.audit import read_trail, state
 from trust_assets.operations.jobs import promote_model_job, rollback_model_job
@@ -106,7 +107,8 @@ def episode(pipeline_warehouse, materialize_on, tmp_path_factory) -> Iterator[Ep
         assert shadow.success, [e.message for e in shadow.all_events if e.is_failure]
         for cohort, (_, new) in versions.items():
             assert cli.main(["models", "approve", new, "--reason", "shadow reviewed", "--approver", "bob"]) == 0
-            promoted = promote_model_job.execute_in_process(
+            # From the code location, as the UI launches it: the gate reads the location's jobs and sensors.
+            promoted = defs.resolve_job_def(promote_model_job.name).execute_in_process(
                 run_config={"ops": {"promote_model": {"config": {
                     "model_version": new, "actor": "carol", "reason": "looks better"}}}},
                 resources={"warehouse": wh},

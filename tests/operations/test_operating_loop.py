@@ -19,6 +19,7 @@ from resources.warehouse import DuckDBWarehouse
 from tests.support import query, table_fingerprint
 from trust_assets import cli
 from trust_assets.config import SETTINGS
+from trust_assets.definitions import defs
 from trust_assets.operations.audit import read_trail, state
 from trust_assets.operations.gate import evaluate_gate
 from trust_assets.operations.jobs import promote_model_job, retrain_models_job, rollback_model_job
@@ -89,7 +90,7 @@ def test_operating_loop(pipeline_warehouse, materialize_on, tmp_path: Path, monk
     meta = shadow.get_asset_materialization_events()[0].materialization.metadata
     assert 0.5 < meta[f"{COHORT}_spearman"].value <= 1.0
     assert 0.0 <= meta[f"{COHORT}_decile_moved_share"].value < 1.0
-    report = evaluate_gate(wh, v2)
+    report = evaluate_gate(wh, v2, defs)
     assert [i.number for i in report.failing] == [5], report.table()
     assert cli.main(["models", "gate", v2]) == 1
     assert "| 5 | Shadow period | FAIL | 2 days in shadow" in capsys.readouterr().out
@@ -99,13 +100,14 @@ def test_operating_loop(pipeline_warehouse, materialize_on, tmp_path: Path, monk
     assert "cannot approve" in capsys.readouterr().out
     assert cli.main(["models", "approve", v2, "--reason", "metrics and shadow reviewed", "--approver", "bob"]) == 0
     with pytest.raises(PromotionRefused, match="fails the readiness gate"):
-        promote(wh, v2, "carol", "too early")
+        promote(wh, v2, "carol", "too early", defs)
 
     _ok(materialize_on(path, ["customer_trust_signal_shadow"], shadow_window[2], shadow_window[-1]))
-    report = evaluate_gate(wh, v2)
+    report = evaluate_gate(wh, v2, defs)
     assert report.passed, report.table()
 
-    _ok(promote_model_job.execute_in_process(
+    # From the code location, as the UI launches it: the job's run sees the location's jobs and sensors.
+    _ok(defs.resolve_job_def(promote_model_job.name).execute_in_process(
         run_config={"ops": {"promote_model": {"config": {
             "model_version": v2, "actor": "carol", "reason": "better calibrated after the drift"}}}},
         resources={"warehouse": wh},

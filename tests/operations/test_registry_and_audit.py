@@ -13,6 +13,7 @@ import pytest
 
 from resources.warehouse import DuckDBWarehouse
 from tests.support import table_fingerprint
+from trust_assets.definitions import defs
 from trust_assets.operations import approval, audit, lifecycle, registry_store
 from trust_assets.operations.audit import ActorError, EventType, resolve_actor
 from trust_assets.operations.promotion import PromotionRefused, promote
@@ -96,7 +97,7 @@ def test_approval_rules_and_promotion_refusals(wh: DuckDBWarehouse) -> None:
     lifecycle.start_shadow(wh, "tv-2", "alice", "challenger")
     assert _statuses(wh)["tv-2"] == "staging"
     with pytest.raises(PromotionRefused, match="no approval"):
-        promote(wh, "tv-2", "alice", "ship it")
+        promote(wh, "tv-2", "alice", "ship it", defs)
     with pytest.raises(approval.ApprovalError, match="cannot approve"):
         approval.approve(wh, "tv-2", "Alice ", "my own work")
     with pytest.raises(ActorError):

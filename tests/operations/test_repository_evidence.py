@@ -9,6 +9,7 @@ from pathlib import Path
 from resources.warehouse import DuckDBWarehouse
 from tests.operations.variants import champion
 from trust_assets.config import PROJECT_ROOT
+from trust_assets.definitions import defs
 from trust_assets.operations.gate import evaluate_gate
 from trust_assets.operations.repository_evidence import junit_results, load, main, record
 
@@ -65,14 +66,14 @@ def test_the_gate_reads_the_artefact_not_the_source_tree(pipeline_warehouse, tmp
     shutil.copytree(PROJECT_ROOT / "trust_assets", image / "trust_assets")
     recorded = tmp_path / "recorded.json"
     record(recorded)  # what this checkout's build records
-    report = evaluate_gate(wh, version, root=image, evidence_file=recorded)
+    report = evaluate_gate(wh, version, defs, root=image, evidence_file=recorded)
     by_number = {i.number: i for i in report.items}
     assert by_number[1].passed and "files in tests/dbt" in by_number[1].evidence, by_number[1]
     assert by_number[10].passed, by_number[10]
     assert "`trust models rollback` documented" in by_number[9].evidence, by_number[9]
 
     # No artefact: the three items fail and say how to record it.
-    report = evaluate_gate(wh, version, root=PROJECT_ROOT, evidence_file=tmp_path / "none.json")
+    report = evaluate_gate(wh, version, defs, root=PROJECT_ROOT, evidence_file=tmp_path / "none.json")
     failing = {i.number: i.evidence for i in report.failing}
     assert {1, 9, 10} <= set(failing), failing
     assert all("no repository evidence recorded" in failing[n] for n in (1, 9, 10)), failing
@@ -81,5 +82,5 @@ def test_the_gate_reads_the_artefact_not_the_source_tree(pipeline_warehouse, tmp
     junit = tmp_path / "junit.xml"
     junit.write_text(JUNIT)
     record(tmp_path / "failed.json", junit=junit)
-    item = evaluate_gate(wh, version, evidence_file=tmp_path / "failed.json").items[0]
+    item = evaluate_gate(wh, version, defs, evidence_file=tmp_path / "failed.json").items[0]
     assert not item.passed and "1 passed, 1 failed, 1 skipped" in item.evidence, item

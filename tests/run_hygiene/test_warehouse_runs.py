@@ -17,7 +17,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from asset_checks import GUARD_ASSETS
+from asset_checks.catalog import GUARD_ASSETS
 from resources import DuckDBWarehouse
 from resources.warehouse_file import owner_file
 

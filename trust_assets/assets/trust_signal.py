@@ -158,7 +158,7 @@ def _read_customer_360(warehouse: WarehouseResource, start: date, end: date) -> 
     )
 
 
-def _score_chunk(
+def score_chunk(
     warehouse: WarehouseResource,
     models: dict[Cohort, tuple[ScoringModel, pl.DataFrame]],
     start: date,
@@ -249,10 +249,10 @@ def publish_scores(
     unusable: list[pl.DataFrame] = []
     rows = 0
     for chunk_start, chunk_end in plan_chunks(rows_per_day, MAX_ROWS_PER_WRITE):
-        frame, unmatched, reports = _score_chunk(warehouse, models, chunk_start, chunk_end)
+        frame, unmatched, reports = score_chunk(warehouse, models, chunk_start, chunk_end)
         if canaries:
             # The canary customers of a cohort in canary get the candidate's rows; model_version says which.
-            candidate, _, _ = _score_chunk(warehouse, canaries, chunk_start, chunk_end)
+            candidate, _, _ = score_chunk(warehouse, canaries, chunk_start, chunk_end)
             frame = mix_canary(frame, candidate)
         # Never overwrite a good published partition with a bad one: validate before the atomic write.
         validate_trust_signal(frame, warehouse=warehouse, start=chunk_start, end=chunk_end)

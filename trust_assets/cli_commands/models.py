@@ -186,7 +186,9 @@ def _dispatch(
         lifecycle.archive(warehouse, args.version, resolve_actor(args.actor), args.reason)
         print(f"{args.version} archived.")
     elif command == "gate":
-        report = evaluate_gate(warehouse, args.version)
+        from trust_assets.definitions import defs  # the code location is the gate's evidence
+
+        report = evaluate_gate(warehouse, args.version, defs)
         print(report.table())
         return 0 if report.passed else 1
     elif command == "approve":
@@ -201,7 +203,9 @@ def _dispatch(
         canary.stop_canary(warehouse, args.version, resolve_actor(args.actor), args.reason)
         print(f"{args.version} left the canary: the champion scores every customer from the next partition.")
     elif command == "promote":
-        done = promotion.promote(warehouse, args.version, resolve_actor(args.actor), args.reason)
+        from trust_assets.definitions import defs
+
+        done = promotion.promote(warehouse, args.version, resolve_actor(args.actor), args.reason, defs)
         print(done.gate.table())
         print(
             f"\n{done.model_version} is the {done.cohort} champion from {done.effective_from} on "

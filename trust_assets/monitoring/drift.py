@@ -21,7 +21,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from trust_assets.scoring.reference_stats import _rounded_text
+from trust_assets.scoring.reference_stats import rounded_text
 
 STABLE, INVESTIGATE, SIGNIFICANT = "stable", "investigate", "significant"
 BANDS: tuple[str, ...] = (STABLE, INVESTIGATE, SIGNIFICANT)
@@ -218,7 +218,7 @@ def reference_fingerprint(
                 [pl.col("cohort"), pl.col("feature"), *[pl.col(c).cast(pl.String) for c in frame.columns
                                                          if c not in numeric and c not in
                                                          ("cohort", "feature", "ruler_version")],
-                 *[_rounded_text(c) for c in numeric]],
+                 *[rounded_text(c) for c in numeric]],
                 separator="|",
             ).alias("line")
         )

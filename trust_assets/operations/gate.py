@@ -84,10 +84,40 @@ class GateReport:
         return "\n".join(lines)
 
 
+# The code location whose jobs, schedules, sensors and assets are evidence: the Definitions object (command line,
+# tests) or, inside a run, the run's own repository (``context.repository_def``). Passed in, never imported here:
+# the code location imports the jobs that evaluate the gate.
+CodeLocation = dg.Definitions | dg.RepositoryDefinition
+
+
+def _repository(location: CodeLocation) -> dg.RepositoryDefinition:
+    return location.get_repository_def() if isinstance(location, dg.Definitions) else location
+
+
+class CodeLocationHandle:
+    """The code location, handed to the operating loop's ops as the ``code_location`` resource.
+
+    trust_assets/definitions.py creates the handle, builds the Definitions with it and then binds them to it, so
+    the gate and promotion ops read the location's jobs and sensors without importing the module that imports
+    them (and in every kind of run: Dagster sets a step's repository only in runs launched from a workspace).
+    """
+
+    def __init__(self) -> None:
+        self._location: CodeLocation | None = None
+
+    def bind(self, location: CodeLocation) -> None:
+        self._location = location
+
+    def get(self) -> CodeLocation:
+        if self._location is None:
+            raise RuntimeError("the code_location resource is not bound: run the job from trust_assets.definitions")
+        return self._location
+
+
 @dataclass(frozen=True)
 class _Context:
     warehouse: WarehouseResource
-    defs: dg.Definitions
+    location: dg.RepositoryDefinition
     row: dict[str, Any]
     registry: pl.DataFrame
     settings: OperationsSettings
@@ -102,24 +132,24 @@ class _Context:
 
 
 # --- code-location helpers ----------------------------------------------------------------------------------
-def _job_assets(defs: dg.Definitions, job_name: str) -> set[str]:
+def _job_assets(location: dg.RepositoryDefinition, job_name: str) -> set[str]:
     try:
-        job = defs.resolve_job_def(job_name)
+        job = location.get_job(job_name)
     except Exception:  # an absent job is evidence, not an error
         return set()
     return {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
 
 
-def _schedule_jobs(defs: dg.Definitions) -> dict[str, str]:
+def _schedule_jobs(location: dg.RepositoryDefinition) -> dict[str, str]:
     out = {}
-    for s in defs.schedules or []:
+    for s in location.schedule_defs:
         job_name = getattr(s, "job_name", None) or getattr(getattr(s, "job", None), "name", None)
         out[s.name] = str(job_name)
     return out
 
 
-def _sensors(defs: dg.Definitions) -> list[Any]:
-    return list(defs.sensors or [])
+def _sensors(location: dg.RepositoryDefinition) -> list[Any]:
+    return list(location.sensor_defs)
 
 
 def _sensor_targets(sensor: Any) -> set[str]:
@@ -133,7 +163,9 @@ def _sensor_targets(sensor: Any) -> set[str]:
 
 # --- the ten items ------------------------------------------------------------------------------------------
 def _feature_pipeline(ctx: _Context) -> GateItem:
-    scheduled = [n for n, j in _schedule_jobs(ctx.defs).items() if set(FEATURE_TABLES) <= _job_assets(ctx.defs, j)]
+    scheduled = [
+        n for n, j in _schedule_jobs(ctx.location).items() if set(FEATURE_TABLES) <= _job_assets(ctx.location, j)
+    ]
     schedules = f"schedules building the feature tables: {', '.join(scheduled) or 'none'}"
     if ctx.evidence is None:
         return GateItem(1, "Scheduled and tested feature pipeline", False, f"{schedules}; {ctx.no_evidence()}")
@@ -174,13 +206,13 @@ def _parity(ctx: _Context) -> GateItem:
 
 def _scoring_job(ctx: _Context) -> GateItem:
     try:
-        retries = int(ctx.defs.resolve_job_def(DAILY_JOB).tags.get("dagster/max_retries", 0))
+        retries = int(ctx.location.get_job(DAILY_JOB).tags.get("dagster/max_retries", 0))
     except Exception:
         retries = 0
     # Dagster exposes a run-status sensor's status only as a private attribute.
     failure = dg.DagsterRunStatus.FAILURE
     alerts = [
-        s.name for s in _sensors(ctx.defs)
+        s.name for s in _sensors(ctx.location)
         if isinstance(s, dg.RunStatusSensorDefinition) and getattr(s, "_run_status", None) == failure
     ]
     ok = retries >= 1 and bool(alerts)
@@ -230,7 +262,7 @@ def _shadow_period(ctx: _Context) -> GateItem:
 
 
 def _monitoring_assets(ctx: _Context) -> list[str]:
-    graph = ctx.defs.resolve_asset_graph()
+    graph = ctx.location.asset_graph
     group = ctx.settings.monitoring_group
     return sorted(k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).group_name == group)
 
@@ -261,13 +293,13 @@ def _monitoring(ctx: _Context) -> GateItem:
 
 
 def _drift_alerts(ctx: _Context) -> GateItem:
-    sensors = [s.name for s in _sensors(ctx.defs) if "drift" in s.name]
+    sensors = [s.name for s in _sensors(ctx.location) if "drift" in s.name]
     return GateItem(7, "Drift alerts", bool(sensors), f"drift sensors: {', '.join(sensors) or 'none'}")
 
 
 def _retraining_criterion(ctx: _Context) -> GateItem:
-    schedules = [n for n, j in _schedule_jobs(ctx.defs).items() if j == RETRAIN_JOB]
-    sensors = [s.name for s in _sensors(ctx.defs) if RETRAIN_JOB in _sensor_targets(s)]
+    schedules = [n for n, j in _schedule_jobs(ctx.location).items() if j == RETRAIN_JOB]
+    sensors = [s.name for s in _sensors(ctx.location) if RETRAIN_JOB in _sensor_targets(s)]
     ok = bool(schedules or sensors)
     return GateItem(
         8, "Retraining criterion", ok,
@@ -303,7 +335,7 @@ def _rollback_drill(ctx: _Context) -> GateItem:
     )
     documented = ctx.evidence is not None and ctx.evidence.rollback_command_documented
     # The same rollback runs by itself during probation: the sensor that requests it must exist.
-    automatic = [sensor.name for sensor in _sensors(ctx.defs) if ROLLBACK_JOB in _sensor_targets(sensor)]
+    automatic = [sensor.name for sensor in _sensors(ctx.location) if ROLLBACK_JOB in _sensor_targets(sensor)]
     return GateItem(
         9, "Tested rollback", same and documented and bool(automatic),
         f"drill: re-scored {redone.height} {cohort} rows of {day} with champion {champions[0]}: "
@@ -341,20 +373,16 @@ def latest_published_day(warehouse: WarehouseResource) -> date | None:
 def evaluate_gate(
     warehouse: WarehouseResource,
     model_version: str,
-    defs: dg.Definitions | None = None,
+    location: CodeLocation,
     settings: OperationsSettings = SETTINGS.operations,
     root: Path = PROJECT_ROOT,
     evidence_file: Path | None = None,
 ) -> GateReport:
     """Evaluate the ten readiness items for ``model_version`` (an item that cannot gather evidence fails)."""
-    if defs is None:
-        from trust_assets.definitions import defs as location
-
-        defs = location
     registry = read_registry(warehouse)
     row = version_row(registry, model_version)
     evidence_file = evidence_file or evidence_path()
-    ctx = _Context(warehouse, defs, row, registry, settings, root, latest_published_day(warehouse),
+    ctx = _Context(warehouse, _repository(location), row, registry, settings, root, latest_published_day(warehouse),
                    load(evidence_file), evidence_file)
     items = []
     for number, item in enumerate(ITEMS, start=1):

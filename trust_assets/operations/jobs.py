@@ -21,7 +21,7 @@ from trust_assets.monitoring.alerts import default_sink
 from trust_assets.operations.approval import approve
 from trust_assets.operations.audit import ActorError, resolve_actor
 from trust_assets.operations.canary import start_canary, stop_canary
-from trust_assets.operations.gate import evaluate_gate
+from trust_assets.operations.gate import CodeLocationHandle, evaluate_gate
 from trust_assets.operations.guard_alerts import rollback_done_alert
 from trust_assets.operations.lifecycle import archive, start_shadow
 from trust_assets.operations.promotion import promote
@@ -172,8 +172,11 @@ def start_shadow_op(context: dg.OpExecutionContext, config: VersionActConfig, wa
 
 
 @dg.op(name="readiness_gate", description="Evaluates the ten production-readiness items for a version.")
-def readiness_gate_op(context: dg.OpExecutionContext, config: VersionActConfig, warehouse: WarehouseResource) -> bool:
-    report = evaluate_gate(warehouse, config.model_version)
+def readiness_gate_op(
+    context: dg.OpExecutionContext, config: VersionActConfig, warehouse: WarehouseResource,
+    code_location: dg.ResourceParam[CodeLocationHandle],
+) -> bool:
+    report = evaluate_gate(warehouse, config.model_version, code_location.get())
     context.log.info(report.table())
     context.add_output_metadata(
         {"gate": dg.MetadataValue.md(report.table()), "passed": report.passed,
@@ -192,9 +195,14 @@ def approve_op(context: dg.OpExecutionContext, config: ApproveConfig, warehouse:
 
 
 @dg.op(name="promote_model", description="Promotes an approved staging version that passes the gate.")
-def promote_op(context: dg.OpExecutionContext, config: VersionActConfig, warehouse: WarehouseResource) -> str:
+def promote_op(
+    context: dg.OpExecutionContext, config: VersionActConfig, warehouse: WarehouseResource,
+    code_location: dg.ResourceParam[CodeLocationHandle],
+) -> str:
     try:
-        done = promote(warehouse, config.model_version, _actor(context, config.actor), config.reason)
+        done = promote(
+            warehouse, config.model_version, _actor(context, config.actor), config.reason, code_location.get()
+        )
     except (RegistryError, ActorError) as exc:
         raise _refused(exc) from exc
     context.add_output_metadata(

@@ -9,14 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import dagster as dg
 import polars as pl
 
 from resources.warehouse import WarehouseResource
 from trust_assets.operations.approval import current_approval
 from trust_assets.operations.audit import EventType, resolve_actor, state
 from trust_assets.operations.canary import canary_state
-from trust_assets.operations.gate import GateReport, evaluate_gate, latest_published_day
+from trust_assets.operations.gate import CodeLocation, GateReport, evaluate_gate, latest_published_day
 from trust_assets.operations.registry_store import (
     RegistryError,
     StatusChange,
@@ -52,7 +51,7 @@ def promote(
     model_version: str,
     actor: str,
     reason: str,
-    defs: dg.Definitions | None = None,
+    location: CodeLocation,
 ) -> Promotion:
     actor = resolve_actor(actor)
     registry = read_registry(warehouse)
@@ -65,7 +64,7 @@ def promote(
             f"{model_version} has no approval since it entered shadow: a second person must run "
             f"`trust models approve {model_version}` first"
         )
-    gate = evaluate_gate(warehouse, model_version, defs=defs)
+    gate = evaluate_gate(warehouse, model_version, location)
     if not gate.passed:
         failing = ", ".join(f"{i.number}. {i.name}" for i in gate.failing)
         raise PromotionRefused(f"{model_version} fails the readiness gate: {failing}\n\n{gate.table()}", gate)

@@ -10,7 +10,7 @@ import polars as pl
 
 from resources.warehouse import WarehouseResource
 from trust_assets.assets.reference import RULER_TABLE
-from trust_assets.assets.trust_signal import _score_chunk
+from trust_assets.assets.trust_signal import score_chunk
 from trust_assets.config import Cohort
 from trust_assets.scoring.arithmetic import ScoringModel
 from trust_assets.scoring.registry import scoring_model
@@ -40,5 +40,5 @@ def score_window(warehouse: WarehouseResource, models: Models, start: date, end:
         from trust_assets.scoring.union import TRUST_SIGNAL_SCHEMA
 
         return pl.DataFrame(schema=TRUST_SIGNAL_SCHEMA)
-    frame, _, _ = _score_chunk(warehouse, models, start, end)
+    frame, _, _ = score_chunk(warehouse, models, start, end)
     return frame

@@ -220,8 +220,8 @@ def ruler_fingerprint(ruler: pl.DataFrame) -> str:
                 pl.col("segment").fill_null("<cohort>"),
                 pl.col("feature"),
                 pl.col("n").cast(pl.String),
-                _rounded_text("mean"),
-                _rounded_text("stddev"),
+                rounded_text("mean"),
+                rounded_text("stddev"),
                 pl.col("period_start").cast(pl.String),
                 pl.col("period_end").cast(pl.String),
             ],
@@ -232,7 +232,7 @@ def ruler_fingerprint(ruler: pl.DataFrame) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _rounded_text(column: str) -> pl.Expr:
+def rounded_text(column: str) -> pl.Expr:
     rounded = pl.col(column).round_sig_figs(FINGERPRINT_DIGITS)
     # Signed zero and -0.0 must print alike; NULL prints as a marker so it cannot collide with a number.
     return (
