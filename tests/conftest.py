@@ -81,7 +81,7 @@ def pipeline_warehouse() -> Iterator[PipelineWarehouse]:
     shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", pipeline_home / "dagster.yaml")
     with DagsterInstance.from_config(str(pipeline_home)) as instance:
         # Without the outcome-monitoring steps: the suite's tests expect exactly the scored days in the tables;
-        # tests/monitoring_outcomes/test_main_outcome_steps.py runs those steps on a copy.
+        # tests/monitoring_outcomes/ runs those steps on a copy (conftest.outcome_copy).
         plan = run_main(
             TEST_END_DATE, scoring_days=SCORING_DAYS, instance=instance, log=lambda _: None,
             with_outcome_monitoring=False,

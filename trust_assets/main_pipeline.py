@@ -7,8 +7,8 @@
 4. ``daily_trust_job`` over the latest days: features and the trust signal.
 5. Outcome monitoring, so that every section of the monitoring report has data: the latest scoring date whose
    outcome window has closed is scored (``daily_trust_job``) and judged against what its customers then did
-   (``outcome_monitoring_job``); the latest days get their fairness figures; their reports are re-written
-   (``monitoring_report_job``).
+   (``outcome_monitoring_job``); the latest days get their fairness figures; their reports and the matured
+   date's are re-written (``monitoring_report_job``), so no section of a report the demo wrote is empty.
 
 Every run goes through the Dagster instance at ``$DAGSTER_HOME`` under its job's code-location origin, so the
 runs and their metadata are in the UI, listed under their jobs.
@@ -121,10 +121,16 @@ def outcome_steps(plan: MainPlan) -> list[MainStep]:
                      f"model performance and decile lift of {day} on what its customers then did",
                      {PARTITION_NAME_TAG: day}),
         ]
+    reports = [MainStep("outcome monitoring", "monitoring_report_job", f"monitoring reports of {days}", window)]
+    if plan.matured_date is not None:
+        # The matured date's report was written when it was scored, before its outcomes were judged.
+        day = plan.matured_date.isoformat()
+        reports.append(MainStep("outcome monitoring", "monitoring_report_job", f"monitoring report of {day}",
+                                {PARTITION_NAME_TAG: day}))
     return [
         *matured,
         MainStep("outcome monitoring", "outcome_monitoring_job", f"fairness of {days}", window),
-        MainStep("outcome monitoring", "monitoring_report_job", f"monitoring reports of {days}", window),
+        *reports,
     ]
 
 

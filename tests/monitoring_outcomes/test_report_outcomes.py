@@ -64,14 +64,28 @@ def test_the_main_job_ends_with_the_outcome_monitors() -> None:
     # 2025-08-31's window (2025-09-01 .. 2026-02-28) closed on the last day of data; 2025-09-01's did not.
     assert plan.matured_date == latest_matured_date(end, plan.scoring_start) == date(2025, 8, 31)
     steps = main_steps(plan)
-    assert [(s.job_name, dict(s.tags)) for s in steps[-4:]] == [
+    assert [(s.job_name, dict(s.tags)) for s in steps[-5:]] == [
         ("daily_trust_job", {"dagster/partition": "2025-08-31"}),
         ("outcome_monitoring_job", {"dagster/partition": "2025-08-31"}),
         ("outcome_monitoring_job", {"dagster/asset_partition_range_start": "2026-02-22",
                                     "dagster/asset_partition_range_end": "2026-02-28"}),
         ("monitoring_report_job", {"dagster/asset_partition_range_start": "2026-02-22",
                                    "dagster/asset_partition_range_end": "2026-02-28"}),
+        # The matured date's report, written when it was scored, again once its outcomes are judged.
+        ("monitoring_report_job", {"dagster/partition": "2025-08-31"}),
     ]
-    assert main_steps(plan, with_outcome_monitoring=False) == steps[:-4]
+    assert main_steps(plan, with_outcome_monitoring=False) == steps[:-5]
     # Dates that would be the models' own training population are never taken as the matured date.
     assert latest_matured_date(date(2026, 12, 1), date(2025, 8, 1)) is None
+
+
+def test_the_matured_dates_report_written_again_has_no_empty_section(outcome_copy, materialize_on) -> None:
+    # The main job scores the matured date with the daily job (drift and score monitors included), judges its
+    # outcomes, then re-writes its report (the last step of the plan above).
+    day = outcome_copy.matured_date
+    assert materialize_on(outcome_copy.path, ["feature_drift", "score_distribution", "monitoring_report"], day).success
+    page = (outcome_copy.path.parent / "reports" / f"monitoring_{day.isoformat()}.html").read_text()
+    assert "not yet available" not in page
+    deciles = _rows(outcome_copy, "select count(*) from analytics.trust_decile_outcomes where scoring_date = ?", day)
+    assert len(_section_rows(page, "deciles")) == deciles[0][0] > 0
+    assert {r[0] for r in _section_rows(page, "fairness")} == {day.isoformat()}
