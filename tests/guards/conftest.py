@@ -117,6 +117,7 @@ def run_daily() -> RunDaily:
             asset_checks=list(defs.asset_checks or []),
             jobs=list(defs.jobs or []),
             resources={
+                **(defs.resources or {}),  # the location's own (code_location), the two below pointed at ``path``
                 "warehouse": DuckDBWarehouse(path=str(path), analytics_schema=SETTINGS.analytics_schema),
                 "dbt": dbt_resource(),
             },
