@@ -7,7 +7,7 @@ passed. So the facts are recorded as an artefact instead, by ``scripts/dev.sh se
 ``scripts/dev.sh test`` after the suite (what passed, from pytest's JUnit report), and the gate reads only the
 artefact. A build that ships the code location records it the same way and ships the file.
 
-    python -m trust_assets.operations.repository_evidence record [--junit artifacts/test-results.xml]
+    python -m trust_assets.operations.repository_evidence record [--junit artifacts/junit.xml]
 """
 
 from __future__ import annotations
