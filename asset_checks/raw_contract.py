@@ -10,19 +10,24 @@ on. It checks the raw rows that feed the partition window and carries one blocki
 cross-table checks (cohorts present, source freshness). When any fails, the step fails before dbt starts:
 nothing is written for the day, and the published partitions stay as they were.
 
-Only the rows that are new for the partition (``loaded_at`` on or after the window start, less
-``raw_new_rows_margin_days``) are read into Python and validated with Pandera. The rest is asked of the
-warehouse, which returns counts and a few example rows: the column set and types (catalogue), duplicates over the
-whole window, NULLs and value rules over the window's older rows (asset_checks/raw_window.py), future dates, empty
-days and weeks, the account and line rules, the cohorts and freshness (below).
+The gate's cost follows what arrived since the last validated load (asset_checks/raw_loads.py): every read of a
+partitioned raw table carries constant bounds on its partition column, so BigQuery prunes; one aggregate per
+table compares each group of rows (partition day, load day) in the window with the record of loads the gate
+validated before (row count and checksum). Only new groups, and groups altered since they were validated (which
+fail the gate), are re-checked: their rows that landed since the window start (less
+``raw_new_rows_margin_days``) are read into Python and validated with Pandera, the others are asked of the
+warehouse, which returns counts and a few example rows: duplicates, NULLs and value rules
+(asset_checks/raw_window.py). The column set and types (catalogue), future dates, empty days and weeks, the
+account and line rules, the cohorts and freshness (below) are asked of the warehouse too. When the gate passes,
+it records the groups it saw as validated.
 
 Beside the table contracts the gate carries the raw guards (asset_checks/raw_guards.py): data that keeps the
 contract but is still wrong (a partial delivery, a master extract cut short, orphan keys, a unit change, a day
 re-sent under new ids) blocks the day too.
 
-What "the rows that feed the window" means per table is in :data:`RAW_WINDOWS`: the feature look-backs (at most
-180 days of bills and payments, 16 usage weeks, 90 days of contacts and tickets, 28 days of outages) before
-the window start, the subscriptions live in it, and the whole of the small dimension tables.
+What "the rows that feed the window" means per table is in :data:`RAW_WINDOWS`: the look-backs of the daily
+models (a year of bills and payments, 16 usage weeks, 90 days of contacts and tickets, 28 days of outages)
+before the window start, the subscriptions live in it, and the whole of the small dimension tables.
 """
 
 # No ``from __future__ import annotations``: Dagster checks the ``context`` annotation when the asset is decorated.
@@ -36,6 +41,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+import asset_checks.raw_loads as raw_loads
 from asset_checks.raw_guards import (
     distribution_violations,
     event_volume,
@@ -89,7 +95,9 @@ class RawWindow:
     """Which rows of a raw table feed the partition window [window_start + lookback, window_end].
 
     ``where`` uses ``$window_start`` (the window start minus ``lookback_days``) and ``$window_end``. Rows whose
-    dating column is NULL are always included, so a NULL date cannot hide a row from the checks.
+    dating column is NULL are always included, so a NULL date cannot hide a row from the checks. For a table
+    partitioned in the warehouse (``RawTable.partition_by``) the gate reads the same days through constant
+    bounds on the partition column instead (:func:`window_predicate`), and its NULL partition on its own.
     """
 
     where: str
@@ -109,9 +117,10 @@ RAW_WINDOWS: dict[str, RawWindow] = {
     "broadband_usage_weekly": RawWindow(
         "week_ending between $window_start and $window_end or week_ending is null", 119
     ),
-    # 180 days of bills due, and ARPU change over 6 months of bills: 190 days with a margin.
-    "bills": RawWindow("bill_date between $window_start and $window_end or bill_date is null", 190),
-    "payments": RawWindow("paid_date between $window_start and $window_end or paid_date is null", 190),
+    # The models' look-back (dbt macro raw_partition_bound): 180 days of bills due, ARPU change over 6 months of
+    # bills, and a bill shock against the three bills before each bill, with room for billing gaps: a year.
+    "bills": RawWindow("bill_date between $window_start and $window_end or bill_date is null", 366),
+    "payments": RawWindow("paid_date between $window_start and $window_end or paid_date is null", 366),
     "care_contacts": RawWindow(
         "cast(contact_ts as date) between $window_start and $window_end or contact_ts is null", 90
     ),
@@ -153,6 +162,8 @@ class RawReport:
     window: tuple[date, date]
     as_of: date
     rows_in_window: dict[str, int] = field(default_factory=dict)
+    # Per table the loads in the window (asset_checks/raw_loads.py): what the gate records when it passes.
+    loads: dict[str, raw_loads.TableLoads] = field(default_factory=dict)
 
     @property
     def failed(self) -> dict[str, list[Violation]]:
@@ -174,10 +185,22 @@ def window_params(table: RawTable, start: date, end: date) -> dict[str, Any]:
     }
 
 
+def window_predicate(table: RawTable, start: date, end: date) -> tuple[str, dict[str, Any]]:
+    """SQL (and parameters) of the rows of ``table`` that feed [start, end]: for a partitioned table constant
+    bounds on its partition column over [start - look-back, end], which BigQuery prunes on; otherwise the
+    :data:`RAW_WINDOWS` predicate."""
+    partition = raw_loads.partitioning(table)
+    if partition is None:
+        return RAW_WINDOWS[table.name].where, window_params(table, start, end)
+    return partition.between(start - timedelta(days=RAW_WINDOWS[table.name].lookback_days), end), {}
+
+
 def new_window_rows(
     warehouse: WarehouseResource, table: RawTable, window: str, new: str, params: dict[str, Any]
 ) -> pl.DataFrame | None:
     """The window's rows that are new for the partition (all Pandera sees); None when they cannot be selected."""
+    if window == "false":
+        return pl.DataFrame()  # nothing to re-check
     where = f"({window}) and {new}"
     try:
         return warehouse.read(f"select * from {{raw}}.{table.name} where {where}", used_params(params, where))
@@ -185,10 +208,27 @@ def new_window_rows(
         return None
 
 
-def _future_rows(warehouse: WarehouseResource, table: RawTable, catalogue: Catalogue, as_of: date) -> list[Violation]:
-    # (column, rule, predicate of an offending row, its parameter): counted in one scan of the table.
+def _future_rows(
+    warehouse: WarehouseResource, table: RawTable, catalogue: Catalogue, as_of: date, rechecked: str = "true"
+) -> list[Violation]:
+    """Rows dated after the as-of date. A partitioned table's partition column is read only in the partitions after
+    it (a constant lower bound), with its NULL partition (:func:`_outside_partitions`); its other columns and
+    ``loaded_at`` in the rows ``rechecked`` (new or altered loads: a validated row was not in the future then,
+    and the as-of date only moves forward)."""
+    partition = raw_loads.partitioning(table)
+    bounded = partition is not None and catalogue.family(partition.column) == (
+        "TIMESTAMP" if partition.timestamp else "DATE")
+    if partition is not None and bounded:
+        scoped, out = rechecked, _outside_partitions(warehouse, table, partition, as_of)
+    else:
+        scoped, out = "true", []
+    if scoped == "false":
+        return out
+    # (column, rule, predicate of an offending row, its parameter): counted in one scan of the rows in scope.
     rules: list[tuple[str, str, str, str, date]] = []
     for column in RAW_EVENT_COLUMNS.get(table.name, ()):
+        if partition is not None and bounded and column == partition.column:
+            continue  # read in the partitions after the as-of date above
         if not catalogue.is_temporal(column):
             continue  # reported by the structural rules
         if catalogue.is_date(column):
@@ -204,19 +244,58 @@ def _future_rows(warehouse: WarehouseResource, table: RawTable, catalogue: Catal
         rules.append(("loaded_at", "not in the future (wall clock)", f"cast(loaded_at as date) > $limit_{len(rules)}",
                       f"limit_{len(rules)}", tomorrow))
     if not rules:
-        return []
+        return out
     params = {name: limit for _, _, _, name, limit in rules}
     sums = ", ".join(f"sum(case when {where} then 1 else 0 end) as n{i}" for i, (_, _, where, _, _) in enumerate(rules))
-    counts = warehouse.read(f"select {sums} from {{raw}}.{table.name}", params).row(0)
-    out: list[Violation] = []
+    counts = warehouse.read(f"select {sums} from {{raw}}.{table.name} where {scoped}", params).row(0)
     for (column, rule, where, name, limit), n in zip(rules, counts, strict=True):
         if n:
             examples = warehouse.read(
-                f"select * from {{raw}}.{table.name} where {where} order by {column} desc limit {EXAMPLE_ROWS}",
+                f"select * from {{raw}}.{table.name} where ({scoped}) and {where} order by {column} desc "
+                f"limit {EXAMPLE_ROWS}",
                 {name: limit},
             )
             out.append(Violation(f"raw.{table.name}", column, rule, int(n), examples))
     return out
+
+
+def _outside_partitions(
+    warehouse: WarehouseResource, table: RawTable, partition: raw_loads.Partitioning, as_of: date
+) -> list[Violation]:
+    """Rows outside every window's bounds, counted in one statement that reads only their partitions: those
+    without a partition date (BigQuery's NULL partition; the column's NOT NULL rule) and those dated after the
+    as-of date (a timestamp: after the day after it, for the early hours of the next day)."""
+    column = partition.column
+    if partition.timestamp:
+        limit = as_of + timedelta(days=1)
+        future = f"not after {limit} (the as-of date {as_of} plus a day of early arrivals)"
+    else:
+        limit, future = as_of, f"not after the as-of date {as_of}"
+    scopes = {"not null": f"{column} is null", future: partition.after(limit)}
+    counts = warehouse.read(" union all ".join(
+        f"select {i} as rule, count(*) as n from {{raw}}.{table.name} where {where}"
+        for i, where in enumerate(scopes.values())
+    ))
+    found = dict(zip(counts["rule"].to_list(), counts["n"].to_list(), strict=True))
+    out: list[Violation] = []
+    for i, (rule, where) in enumerate(scopes.items()):
+        n = int(found.get(i) or 0)
+        if n:
+            order = ", ".join(table.grain) if rule == "not null" else f"{column} desc"
+            examples = warehouse.read(
+                f"select * from {{raw}}.{table.name} where {where} order by {order} limit {EXAMPLE_ROWS}"
+            )
+            out.append(Violation(f"raw.{table.name}", column, rule, n, examples))
+    return out
+
+
+def _dated_between(table: RawTable, column: str, first: date, last: date) -> tuple[str, dict[str, Any]]:
+    """SQL (and parameters) of the rows of ``table`` whose ``column`` falls on a day in [first, last]: constant
+    bounds when it is the partition column (pruned), a parameterised filter on an unpartitioned table."""
+    partition = raw_loads.partitioning(table)
+    if partition is not None and partition.column == column:
+        return partition.between(first, last), {}
+    return f"cast({column} as date) between $first_day and $last_day", {"first_day": first, "last_day": last}
 
 
 def _daily_arrivals(
@@ -226,10 +305,10 @@ def _daily_arrivals(
     if column is None or not catalogue.is_temporal(column):
         return []
     history_start = start - timedelta(days=28)
+    where, params = _dated_between(table, column, history_start, end)
     counts = warehouse.read(
-        f"select cast({column} as date) as day, count(*) as n from {{raw}}.{table.name} "
-        f"where cast({column} as date) between $history_start and $end group by 1",
-        {"history_start": history_start, "end": end},
+        f"select cast({column} as date) as day, count(*) as n from {{raw}}.{table.name} where {where} group by 1",
+        params,
     )
     by_day = {d: int(n) for d, n in zip(counts["day"].to_list(), counts["n"].to_list(), strict=True)}
     trailing = [by_day.get(history_start + timedelta(days=i), 0) for i in range(28)]
@@ -264,10 +343,9 @@ def _weekly_arrivals(
         return []
     latest = _last_sunday(end - timedelta(days=WEEKLY_LOAD_LAG_DAYS))
     first = _last_sunday(start - timedelta(days=WEEKLY_LOAD_LAG_DAYS))
+    where, params = _dated_between(table, "week_ending", first - timedelta(days=7), latest)
     counts = warehouse.read(
-        f"select week_ending, count(*) as n from {{raw}}.{table.name} "
-        "where week_ending between $from_week and $to_week group by 1",
-        {"from_week": first - timedelta(days=7), "to_week": latest},
+        f"select week_ending, count(*) as n from {{raw}}.{table.name} where {where} group by 1", params
     )
     by_week = {d: int(n) for d, n in zip(counts["week_ending"].to_list(), counts["n"].to_list(), strict=True)}
     short: list[dict[str, Any]] = []
@@ -336,16 +414,20 @@ def _one_live_line_per_customer(warehouse: WarehouseResource, catalogue: Catalog
 class TableFindings:
     violations: list[Violation]
     new_rows: int  # validated with Pandera in Python
-    window_rows: int  # checked by aggregates in the warehouse
+    window_rows: int  # in the window: guarded by the record of validated loads, the new ones re-checked
+    loads: raw_loads.TableLoads | None = None  # what the gate records when it passes
 
 
 def table_violations(
-    warehouse: WarehouseResource, table: RawTable, start: date, end: date, as_of: date
+    warehouse: WarehouseResource, table: RawTable, start: date, end: date, as_of: date,
+    state: pl.DataFrame | None = None,
 ) -> TableFindings:
     """Every rule of ``raw.<table>`` broken by the rows that feed [start, end].
 
-    Pandera validates the window's new rows; the catalogue, the window's duplicates and the per-row rules over
-    its older rows are answered in the warehouse (asset_checks/raw_window.py).
+    The window's loads are compared with the record of validated loads (asset_checks/raw_loads.py): a load
+    altered since it was validated is a violation, and only the rows of new and altered loads are re-checked.
+    Pandera validates those that landed since the window start; the catalogue, their duplicates and the per-row
+    rules over the others are answered in the warehouse (asset_checks/raw_window.py).
     """
     catalogue = read_catalogue(warehouse, table)
     if not catalogue.exists:
@@ -356,23 +438,37 @@ def table_violations(
     broken = broken_columns(structural)
     # Uniqueness is checked over the whole window in the warehouse (a copy written into an old load counts too).
     schema.unique = None
-    window, new, params = RAW_WINDOWS[table.name].where, new_rows_predicate(catalogue), window_params(table, start, end)
+    new = new_rows_predicate(catalogue)
+    params = {"new_since": new_rows_since(start, SETTINGS.monitoring.raw_new_rows_margin_days)}
     found: list[Violation] = list(structural)
+    partition = raw_loads.partitioning(table)
+    loads: raw_loads.TableLoads | None = None
+    if partition is None or partition.column not in broken:
+        loads = raw_loads.read_loads(
+            warehouse, table, start - timedelta(days=RAW_WINDOWS[table.name].lookback_days), end,
+            catalogue.is_temporal("loaded_at"), state,
+        )
+    # The rows to re-check: those of new and altered loads ("false": none; a failed scan: none selectable).
+    window = "false" if loads is None else loads.check_predicate()
+    if loads is not None:
+        found += loads.violations()
     fresh = new_window_rows(warehouse, table, window, new, params)
     counts: WindowCounts | None = None
     try:
-        counts = window_counts(warehouse, table, window, new, params, row_rules(schema, broken))
-        found += older_row_violations(warehouse, table, window, new, params, counts)
-        if not broken & {*table.grain, "loaded_at"}:
-            found += duplicate_violations(warehouse, table, window, params)
+        if window != "false":
+            counts = window_counts(warehouse, table, window, new, params, row_rules(schema, broken))
+            found += older_row_violations(warehouse, table, window, new, params, counts)
+            if not broken & {*table.grain, "loaded_at"}:
+                found += duplicate_violations(warehouse, table, window, params)
     except Exception:
-        counts = None  # the window filter fails on a broken column: the structural violations say which
-    if fresh is not None:
+        counts = None  # the filter fails on a broken column: the structural violations say which
+    if fresh is not None and window != "false":
         found += validate_frame(fresh, schema, f"raw.{table.name}")
-    if (fresh is None or counts is None) and not found:
+    if (loads is None or fresh is None or (window != "false" and counts is None)) and not found:
         found.append(Violation(f"raw.{table.name}", None, "rows of the window selectable", 0,
-                               detail=f"the filter {window!r} failed"))
-    found += _future_rows(warehouse, table, catalogue, as_of)
+                               detail="the loads in the window could not be read" if loads is None
+                               else f"the filter {window!r} failed"))
+    found += _future_rows(warehouse, table, catalogue, as_of, window)
     found += _daily_arrivals(warehouse, table, catalogue, start, end)
     found += _weekly_arrivals(warehouse, table, catalogue, start, end)
     if table.name == "fixed_subscriptions":
@@ -380,7 +476,7 @@ def table_violations(
     if table.name == "mobile_subscriptions":
         found += _one_live_line_per_customer(warehouse, catalogue, end)
     new_rows = 0 if fresh is None else fresh.height
-    return TableFindings(merge(found), new_rows, 0 if counts is None else counts.window_rows)
+    return TableFindings(merge(found), new_rows, 0 if loads is None else loads.rows, loads)
 
 
 # --- cross-table rules -------------------------------------------------------------------------------------------
@@ -440,10 +536,21 @@ LOAD_CADENCE_DAYS: dict[str, int] = {
 }
 
 
-def _latest_loads(warehouse: WarehouseResource) -> dict[str, Any]:
+def _recent_rows(name: str, end: date) -> str:
+    """SQL of the rows of a continuously fed table whose loads can be its newest: those of the table's window
+    ending on ``end`` and the day after it (early arrivals), by constant bounds on the partition column."""
+    table = next((t for t in RAW_TABLES if t.name == name), None)
+    partition = None if table is None else raw_loads.partitioning(table)
+    if partition is None:
+        return "true"
+    return partition.between(end - timedelta(days=RAW_WINDOWS[name].lookback_days), end + timedelta(days=1))
+
+
+def _latest_loads(warehouse: WarehouseResource, end: date) -> dict[str, Any]:
     """max(loaded_at) per continuously fed table, in one statement; table by table when one of them is broken."""
     statement = " union all ".join(
-        f"select '{name}' as table_name, max(loaded_at) as latest from {{raw}}.{name}" for name in LOAD_CADENCE_DAYS
+        f"select '{name}' as table_name, max(loaded_at) as latest from {{raw}}.{name} where {_recent_rows(name, end)}"
+        for name in LOAD_CADENCE_DAYS
     )
     try:
         found = warehouse.read(statement)
@@ -452,7 +559,9 @@ def _latest_loads(warehouse: WarehouseResource) -> dict[str, Any]:
         loads: dict[str, Any] = {}
         for name in LOAD_CADENCE_DAYS:
             try:
-                loads[name] = warehouse.read(f"select max(loaded_at) as latest from {{raw}}.{name}")["latest"][0]
+                loads[name] = warehouse.read(
+                    f"select max(loaded_at) as latest from {{raw}}.{name} where {_recent_rows(name, end)}"
+                )["latest"][0]
             except Exception:
                 continue
         return loads
@@ -462,7 +571,7 @@ def freshness_violations(warehouse: WarehouseResource, end: date) -> list[Violat
     """Every continuously fed raw table was loaded within ``max_source_staleness_days`` of the partition date."""
     limit = SETTINGS.monitoring.max_source_staleness_days
     out: list[Violation] = []
-    loads = _latest_loads(warehouse)
+    loads = _latest_loads(warehouse, end)
     for name, cadence in LOAD_CADENCE_DAYS.items():
         if name not in loads:
             continue  # a missing table or loaded_at column is the table contract's violation
@@ -483,22 +592,40 @@ def freshness_violations(warehouse: WarehouseResource, end: date) -> list[Violat
 
 
 def guard_windows(start: date, end: date) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Per raw table the rows that feed the window: the ``where`` of :data:`RAW_WINDOWS` and its parameters."""
-    return {t.name: (RAW_WINDOWS[t.name].where, window_params(t, start, end)) for t in RAW_TABLES}
+    """Per raw table the rows that feed the window (:func:`window_predicate`) and their parameters."""
+    return {t.name: window_predicate(t, start, end) for t in RAW_TABLES}
+
+
+def recent_windows(since: date, end: date) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Per raw table the rows the referential and re-send guards judge: of a partitioned table those dated in
+    [since, end] (constant bounds: the recent days' partitions, not the look-back), of the others the window."""
+    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    for t in RAW_TABLES:
+        partition = raw_loads.partitioning(t)
+        out[t.name] = window_predicate(t, since, end) if partition is None else (partition.between(since, end), {})
+    return out
+
+
+def partition_columns() -> dict[str, raw_loads.Partitioning]:
+    """The partitioned raw tables and their partition column (the source contract's ``partition_by``)."""
+    found = {t.name: raw_loads.partitioning(t) for t in RAW_TABLES}
+    return {name: p for name, p in found.items() if p is not None}
 
 
 def guard_violations(warehouse: WarehouseResource, start: date, end: date) -> dict[str, list[Violation]]:
     """The raw guards (asset_checks/raw_guards.py) for the partition window [start, end], per check name."""
     windows = guard_windows(start, end)
     recent = start - timedelta(days=SETTINGS.raw_guards.recent_load_days)
+    judged = recent_windows(recent, end)
+    partitions = partition_columns()
     return {
         VOLUME_CHECK: [
-            *event_volume(warehouse, start, end),
+            *event_volume(warehouse, start, end, partitions=partitions),
             *master_volume_violations(warehouse, start),
         ],
-        REFERENTIAL_CHECK: referential_violations(warehouse, windows, recent),
-        DISTRIBUTION_CHECK: distribution_violations(warehouse, start, end),
-        RESENT_CHECK: near_duplicate_violations(warehouse, windows, recent),
+        REFERENTIAL_CHECK: referential_violations(warehouse, windows, recent, judged=judged),
+        DISTRIBUTION_CHECK: distribution_violations(warehouse, start, end, partitions=partitions),
+        RESENT_CHECK: near_duplicate_violations(warehouse, judged, recent),
     }
 
 
@@ -508,14 +635,18 @@ def evaluate_raw_contract(warehouse: WarehouseResource, start: date, end: date) 
     violations: dict[str, list[Violation]] = {}
     new_rows: dict[str, int] = {}
     window_rows: dict[str, int] = {}
+    loads: dict[str, raw_loads.TableLoads] = {}
+    state = raw_loads.read_state(warehouse)  # the record of validated loads, read once
     for table in RAW_TABLES:
-        findings = table_violations(warehouse, table, start, end, as_of)
+        findings = table_violations(warehouse, table, start, end, as_of, state)
         violations[table_check_name(table.name)] = findings.violations
         new_rows[table.name], window_rows[table.name] = findings.new_rows, findings.window_rows
+        if findings.loads is not None:
+            loads[table.name] = findings.loads
     violations[COHORTS_CHECK] = cohort_violations(warehouse, end)
     violations[FRESHNESS_CHECK] = freshness_violations(warehouse, end)
     violations.update(guard_violations(warehouse, start, end))
-    return RawReport(violations, new_rows, (start, end), as_of, window_rows)
+    return RawReport(violations, new_rows, (start, end), as_of, window_rows, loads)
 
 
 # --- the gate asset ----------------------------------------------------------------------------------------------
@@ -583,9 +714,12 @@ ADVICE = (
                 "the raw rows that feed the day are checked against the source contract (columns and types, keys, "
                 "duplicates, allowed values, finite and possible amounts or usage, future dates, empty days, a "
                 "missing product, stale loads) and guarded against loads that keep the contract but are wrong "
-                "(partial deliveries, orphan keys, unit changes, re-sent events). Rows that arrived for the day "
-                "are validated one by one; the rest of the window is checked with counts in the warehouse. A "
-                "broken contract stops the day before anything is written. Stores nothing."
+                "(partial deliveries, orphan keys, unit changes, re-sent events). Rows that arrived since the "
+                "last validated load are re-checked, those of the day one by one; the rest of the window is "
+                "guarded by row counts and checksums of the loads the gate validated before. A "
+                "broken contract stops the day before anything is written. Stores only the record of the loads "
+                "it validated (analytics.raw_validated_loads: rows and a checksum per partition day and load), so "
+                "the next day re-checks what arrived since and catches a validated load altered afterwards."
             ),
         )
     ],
@@ -608,6 +742,8 @@ def raw_source_contract(
     else:
         per_day = {day: report.violations for day in days}
     if not failed:
+        # Every load in the window passed: the next day re-checks only what arrives after them.
+        raw_loads.record_validated(warehouse, report.loads, end)
         # The row figures are the window's (a day's own share of overlapping look-backs is not defined), so a
         # day of a multi-day run names the window it was checked with instead of a row count.
         per_day_meta: dict[str, Any] = (
@@ -619,7 +755,8 @@ def raw_source_contract(
             metadata={
                 "window": window,
                 "as_of": report.as_of.isoformat(),
-                # Per table: new rows validated with Pandera in Python; window rows checked by warehouse aggregates.
+                # Per table: new rows validated with Pandera in Python; window rows guarded by the record of
+                # validated loads (the new and altered ones re-checked by warehouse aggregates).
                 "rows_validated": dg.MetadataValue.json(report.rows_validated),
                 "rows_in_window": dg.MetadataValue.json(report.rows_in_window),
                 "new_rows_validated": int(sum(report.rows_validated.values())),

@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from math import sqrt
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 
@@ -174,6 +174,26 @@ def history_of(table: str, period: date, settings: RawGuardSettings | None = Non
     return [period - timedelta(days=7 * i) for i in range(s.trailing_weeks, 0, -1)]
 
 
+class Bounded(Protocol):
+    """A table's partition column (asset_checks/raw_loads.Partitioning): constant bounds on it."""
+
+    column: str
+
+    def between(self, first: date, last: date) -> str: ...
+
+
+def _periods_between(
+    table: str, first: date, last: date, partitions: Mapping[str, Bounded] | None
+) -> tuple[str, dict[str, Any]]:
+    """SQL (and parameters) of the rows whose period lies in [first, last]: constant bounds on the partition
+    column when ``table`` is partitioned on the dating column (BigQuery prunes), a parameterised filter otherwise."""
+    period, column, _ = _period(table)
+    partition = (partitions or {}).get(table)
+    if partition is not None and partition.column == column:
+        return partition.between(first, last), {}
+    return f"{period} between $first and $last", {"first": first, "last": last}
+
+
 def _period(table: str) -> tuple[str, str, str]:
     """(SQL of the period, the dating column, "day" or "week") of a daily or weekly table."""
     if table in DAILY_FEEDS:
@@ -220,18 +240,17 @@ def volume_violations(
 
 
 def table_volume(warehouse: WarehouseResource, table: str, start: date, end: date,
-                 settings: RawGuardSettings | None = None) -> list[Violation]:
+                 settings: RawGuardSettings | None = None,
+                 partitions: Mapping[str, Bounded] | None = None) -> list[Violation]:
     """Rows per day (week) of ``table`` for every period the window judges, in one count query."""
     judged = judged_periods(table, start, end)
     if not judged:
         return []
     period, column, unit = _period(table)
     first = min(history_of(table, judged[0], settings) or [judged[0]])
+    where, params = _periods_between(table, first, judged[-1], partitions)
     counts = _read(
-        warehouse,
-        f"select {period} as period, count(*) as rows from {{raw}}.{table} "
-        f"where {period} between $first and $last group by 1",
-        {"first": first, "last": judged[-1]},
+        warehouse, f"select {period} as period, count(*) as rows from {{raw}}.{table} where {where} group by 1", params
     )
     if counts is None:
         return []
@@ -239,9 +258,11 @@ def table_volume(warehouse: WarehouseResource, table: str, start: date, end: dat
 
 
 def event_volume(warehouse: WarehouseResource, start: date, end: date,
-                 settings: RawGuardSettings | None = None) -> list[Violation]:
+                 settings: RawGuardSettings | None = None,
+                 partitions: Mapping[str, Bounded] | None = None) -> list[Violation]:
     """:func:`table_volume` of every daily and weekly table."""
-    return [v for table in (*DAILY_FEEDS, *WEEKLY_FEEDS) for v in table_volume(warehouse, table, start, end, settings)]
+    return [v for table in (*DAILY_FEEDS, *WEEKLY_FEEDS)
+            for v in table_volume(warehouse, table, start, end, settings, partitions)]
 
 
 # --- master data volume -------------------------------------------------------------------------------------------
@@ -365,15 +386,18 @@ def _master_rows(ref: Reference, windows: Mapping[str, tuple[str, dict[str, Any]
 
 def referential_violations(
     warehouse: WarehouseResource, windows: Mapping[str, tuple[str, dict[str, Any]]], since: date,
-    settings: RawGuardSettings | None = None,
+    settings: RawGuardSettings | None = None, judged: Mapping[str, tuple[str, dict[str, Any]]] | None = None,
 ) -> list[Violation]:
     """Every reference over the rows that feed the window (``windows``: table -> (where, params)) and landed on
-    or after ``since`` (the recent loads; older ones were judged by the days they arrived), per load."""
+    or after ``since`` (the recent loads; older ones were judged by the days they arrived), per load.
+    ``judged`` narrows the rows judged (default: the window), e.g. to the recent days' partitions; the master
+    rows of an event table (bills) stay those of its whole window."""
     out: list[Violation] = []
+    judged = judged or windows
     for ref in REFERENCES:
-        if ref.table not in windows:
+        if ref.table not in judged:
             continue
-        where, params = windows[ref.table]
+        where, params = judged[ref.table]
         where = f"({where}) and cast(loaded_at as date) >= $recent_since"
         master_where, master_params = _master_rows(ref, windows)
         key, master_key = normalised_key(ref.column), normalised_key(ref.master_column)
@@ -471,7 +495,8 @@ def trailing_quantiles(
 
 
 def table_distribution(warehouse: WarehouseResource, table: str, start: date, end: date,
-                       settings: RawGuardSettings | None = None) -> list[Violation]:
+                       settings: RawGuardSettings | None = None,
+                       partitions: Mapping[str, Bounded] | None = None) -> list[Violation]:
     """Median and p95 of each measure of ``table`` per judged day (week) against its own trailing window, from
     one query of per-period quantiles."""
     judged = judged_periods(table, start, end)
@@ -480,11 +505,12 @@ def table_distribution(warehouse: WarehouseResource, table: str, start: date, en
     measures = MEASURES[table]
     period, _, unit = _period(table)
     first = min(history_of(table, judged[0], settings) or [judged[0]])
+    where, params = _periods_between(table, first, judged[-1], partitions)
     stats = _read(
         warehouse,
         f"select {period} as period, {_quantile_columns(measures)} from {{raw}}.{table} "
-        f"where {period} between $first and $last group by 1 order by 1",
-        {"first": first, "last": judged[-1]},
+        f"where {where} group by 1 order by 1",
+        params,
     )
     if stats is None or not stats.height:
         return []
@@ -494,9 +520,10 @@ def table_distribution(warehouse: WarehouseResource, table: str, start: date, en
 
 
 def distribution_violations(warehouse: WarehouseResource, start: date, end: date,
-                            settings: RawGuardSettings | None = None) -> list[Violation]:
+                            settings: RawGuardSettings | None = None,
+                            partitions: Mapping[str, Bounded] | None = None) -> list[Violation]:
     """:func:`table_distribution` of every table with measures."""
-    return [v for table in MEASURES for v in table_distribution(warehouse, table, start, end, settings)]
+    return [v for table in MEASURES for v in table_distribution(warehouse, table, start, end, settings, partitions)]
 
 
 # --- re-sent events -----------------------------------------------------------------------------------------------

@@ -254,7 +254,7 @@ def duplicate_violations(
         return []
     on = " and ".join(f"t.{k} = d.{k}" for k in keys)
     examples = warehouse.read(
-        f"select t.* from {{raw}}.{table.name} as t join ({duplicated}) as d on {on} "
+        f"select t.* from (select * from {{raw}}.{table.name} where ({window})) as t join ({duplicated}) as d on {on} "
         f"order by {', '.join(f't.{k}' for k in keys)} limit {EXAMPLE_ROWS}",
         used,
     )

@@ -8,6 +8,11 @@ maps to something BigQuery rejects are rewritten here:
 - an aggregate ``quantile_cont(x, q)`` (``percentile_cont`` on BigQuery is an analytic function only) becomes
   ``approx_quantiles(x, 100)[offset(q * 100)]``: BigQuery's approximate quantile at 1% resolution, which is
   what a summary of hundreds of millions of scores should pay for.
+- a row hash ``hash(t)`` of a table alias (the raw-contract gate's load checksum, ``bit_xor(hash(t))``) becomes
+  ``FARM_FINGERPRINT(TO_JSON_STRING(t))``: a 64-bit fingerprint of the whole row, every column included.
+- a timestamp literal ``cast('2026-02-28 00:00:00' as timestamp)`` stays a BigQuery ``TIMESTAMP`` (sqlglot would
+  make it a ``DATETIME``): the raw tables' TIMESTAMP columns are BigQuery TIMESTAMPs in UTC (the source
+  contract), and a DATETIME does not compare with them.
 
 :func:`bigquery_problems` names what BigQuery would still refuse; the tests run it over every statement the
 Python code issues during a real materialisation.
@@ -55,6 +60,25 @@ def _aggregate_quantile(node: exp.Expression) -> exp.Expression:
     )
 
 
+def _row_hash(node: exp.Expression) -> exp.Expression:
+    """``hash(t)`` (DuckDB's hash of a row or value) -> ``farm_fingerprint(to_json_string(t))``."""
+    import sqlglot
+    from sqlglot import exp
+    if not isinstance(node, exp.Anonymous) or str(node.this).lower() != "hash" or len(node.expressions) != 1:
+        return node
+    value = node.expressions[0].sql(dialect="bigquery")
+    return sqlglot.parse_one(f"farm_fingerprint(to_json_string({value}))", read="bigquery")
+
+
+def _timestamp_literal(node: exp.Expression) -> exp.Expression:
+    """``cast('<text>' as timestamp)`` -> a cast to BigQuery's TIMESTAMP (a UTC instant), not to DATETIME."""
+    from sqlglot import exp
+    if (isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) and node.this.is_string
+            and node.to.this in (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPNTZ)):
+        node.set("to", exp.DataType.build("TIMESTAMPTZ"))
+    return node
+
+
 def _qualify_tables(node: exp.Expression, project: str, analytics: str, raw: str) -> exp.Expression:
     from sqlglot import exp
     if isinstance(node, exp.Table) and node.args.get("db") is not None:
@@ -79,6 +103,8 @@ def bigquery_sql(sql: str, project: str, analytics: str, raw: str) -> str:
         if tree is None:
             continue
         tree = tree.transform(_aggregate_quantile)
+        tree = tree.transform(_row_hash)
+        tree = tree.transform(_timestamp_literal)
         tree = tree.transform(lambda n: _qualify_tables(n, project, analytics, raw))
         out.append(tree.sql(dialect="bigquery", unsupported_level=ErrorLevel.RAISE))
     return ";\n".join(out)
