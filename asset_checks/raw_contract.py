@@ -537,13 +537,15 @@ LOAD_CADENCE_DAYS: dict[str, int] = {
 
 
 def _recent_rows(name: str, end: date) -> str:
-    """SQL of the rows of a continuously fed table whose loads can be its newest: those of the table's window
-    ending on ``end`` and the day after it (early arrivals), by constant bounds on the partition column."""
+    """SQL of the rows of a continuously fed table whose load can show it fresh: those dated in the days the
+    freshness rule allows before ``end``, a week more, and the day after ``end`` (early arrivals), by constant
+    bounds on the partition column. A feed whose only recent loads are of older days is stale for these days."""
     table = next((t for t in RAW_TABLES if t.name == name), None)
     partition = None if table is None else raw_loads.partitioning(table)
     if partition is None:
         return "true"
-    return partition.between(end - timedelta(days=RAW_WINDOWS[name].lookback_days), end + timedelta(days=1))
+    allowed = SETTINGS.monitoring.max_source_staleness_days + LOAD_CADENCE_DAYS[name] - 1
+    return partition.between(end - timedelta(days=allowed + 7), end + timedelta(days=1))
 
 
 def _latest_loads(warehouse: WarehouseResource, end: date) -> dict[str, Any]:

@@ -92,7 +92,7 @@ bills_in_window as (
     from (
         {{ trust_index.bill_facts(
             '(' ~ trust_index.staged_bills(bounded=true) ~ ')',
-            '(' ~ trust_index.staged_payments(bounded=true) ~ ')',
+            '(' ~ trust_index.staged_payments(bounded=true, paid_only=true) ~ ')',
         ) }}
     ) as bills
     where bill_date <= {{ trust_index.date_literal(trust_index.window_bound('end_date')) }}
