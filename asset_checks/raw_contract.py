@@ -12,10 +12,11 @@ nothing is written for the day, and the published partitions stay as they were.
 
 The gate's cost follows what arrived since the last validated load (asset_checks/raw_loads.py): every read of a
 partitioned raw table carries constant bounds on its partition column, so BigQuery prunes; one aggregate per
-table compares each group of rows (partition day, load day) in the window with the record of loads the gate
-validated before (row count and checksum). Only new groups, and groups altered since they were validated (which
-fail the gate), are re-checked: their rows that landed since the window start (less
-``raw_new_rows_margin_days``) are read into Python and validated with Pandera, the others are asked of the
+partitioned table compares each group of rows (partition day, load day) in the window with the record of loads
+the gate validated before (row count and checksum). Only new groups, and groups altered since they were
+validated (which fail the gate), are re-checked; the unpartitioned tables, read whole by the models, are
+re-checked whole. Of the re-checked rows, those that landed since the window start (less
+``raw_new_rows_margin_days``) are read into Python and validated with Pandera; the others are asked of the
 warehouse, which returns counts and a few example rows: duplicates, NULLs and value rules
 (asset_checks/raw_window.py). The column set and types (catalogue), future dates, empty days and weeks, the
 account and line rules, the cohorts and freshness (below) are asked of the warehouse too. When the gate passes,
@@ -424,10 +425,11 @@ def table_violations(
 ) -> TableFindings:
     """Every rule of ``raw.<table>`` broken by the rows that feed [start, end].
 
-    The window's loads are compared with the record of validated loads (asset_checks/raw_loads.py): a load
-    altered since it was validated is a violation, and only the rows of new and altered loads are re-checked.
-    Pandera validates those that landed since the window start; the catalogue, their duplicates and the per-row
-    rules over the others are answered in the warehouse (asset_checks/raw_window.py).
+    For a partitioned table the window's loads are compared with the record of validated loads
+    (asset_checks/raw_loads.py): a load altered since it was validated is a violation, and only the rows of new
+    and altered loads are re-checked; an unpartitioned table (read whole by the models) is re-checked whole.
+    Pandera validates the re-checked rows that landed since the window start; the catalogue, their duplicates and
+    the per-row rules over the others are answered in the warehouse (asset_checks/raw_window.py).
     """
     catalogue = read_catalogue(warehouse, table)
     if not catalogue.exists:
@@ -439,19 +441,24 @@ def table_violations(
     # Uniqueness is checked over the whole window in the warehouse (a copy written into an old load counts too).
     schema.unique = None
     new = new_rows_predicate(catalogue)
-    params = {"new_since": new_rows_since(start, SETTINGS.monitoring.raw_new_rows_margin_days)}
     found: list[Violation] = list(structural)
     partition = raw_loads.partitioning(table)
     loads: raw_loads.TableLoads | None = None
-    if partition is None or partition.column not in broken:
-        loads = raw_loads.read_loads(
-            warehouse, table, start - timedelta(days=RAW_WINDOWS[table.name].lookback_days), end,
-            catalogue.is_temporal("loaded_at"), state,
-        )
-    # The rows to re-check: those of new and altered loads ("false": none; a failed scan: none selectable).
-    window = "false" if loads is None else loads.check_predicate()
-    if loads is not None:
-        found += loads.violations()
+    if partition is None:
+        # Read whole by the daily models (and possibly refreshed whole by their source): no record, every row of
+        # the window is re-checked, the new ones by Pandera.
+        window, params = RAW_WINDOWS[table.name].where, window_params(table, start, end)
+    else:
+        params = {"new_since": new_rows_since(start, SETTINGS.monitoring.raw_new_rows_margin_days)}
+        if partition.column not in broken:
+            loads = raw_loads.read_loads(
+                warehouse, table, start - timedelta(days=RAW_WINDOWS[table.name].lookback_days), end,
+                catalogue.is_temporal("loaded_at"), state, [c for c in table.column_names if c in catalogue.types],
+            )
+        # The rows to re-check: those of new and altered loads ("false": none; a failed scan: none selectable).
+        window = "false" if loads is None else loads.check_predicate()
+        if loads is not None:
+            found += loads.violations()
     fresh = new_window_rows(warehouse, table, window, new, params)
     counts: WindowCounts | None = None
     try:
@@ -464,9 +471,10 @@ def table_violations(
         counts = None  # the filter fails on a broken column: the structural violations say which
     if fresh is not None and window != "false":
         found += validate_frame(fresh, schema, f"raw.{table.name}")
-    if (loads is None or fresh is None or (window != "false" and counts is None)) and not found:
+    unread = partition is not None and loads is None
+    if (unread or fresh is None or (window != "false" and counts is None)) and not found:
         found.append(Violation(f"raw.{table.name}", None, "rows of the window selectable", 0,
-                               detail="the loads in the window could not be read" if loads is None
+                               detail="the loads in the window could not be read" if unread
                                else f"the filter {window!r} failed"))
     found += _future_rows(warehouse, table, catalogue, as_of, window)
     found += _daily_arrivals(warehouse, table, catalogue, start, end)
@@ -476,7 +484,8 @@ def table_violations(
     if table.name == "mobile_subscriptions":
         found += _one_live_line_per_customer(warehouse, catalogue, end)
     new_rows = 0 if fresh is None else fresh.height
-    return TableFindings(merge(found), new_rows, 0 if loads is None else loads.rows, loads)
+    window_rows = loads.rows if loads is not None else 0 if counts is None else counts.window_rows
+    return TableFindings(merge(found), new_rows, window_rows, loads)
 
 
 # --- cross-table rules -------------------------------------------------------------------------------------------

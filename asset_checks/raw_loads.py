@@ -7,12 +7,15 @@ load that already passed is still caught:
   table's partition column (``RawTable.partition_by``) by literal dates, as the daily dbt models do (dbt macro
   ``raw_partition_bound``): BigQuery prunes partitions only on a filter it can evaluate before reading.
   :func:`day_range` writes the bounds; ``tests/guards/test_gate_bounds.py`` checks every statement's AST.
-- **The record of validated loads.** When the gate passes, it writes per raw table and per group of rows
+- **The record of validated loads.** When the gate passes, it writes per partitioned raw table and per group of rows
   (the partition day, i.e. the day of the partition column, and the load day, the date of ``loaded_at``) the row
   count and an aggregate checksum of the rows to ``analytics.raw_validated_loads`` (:data:`STATE_TABLE`). The
-  checksum is the bitwise XOR of a hash of each whole row: DuckDB ``bit_xor(hash(t))``, on BigQuery
-  ``BIT_XOR(FARM_FINGERPRINT(TO_JSON_STRING(t)))`` (resources/sql_dialect.py). Any edit, insertion or deletion
-  of a row changes the count or the checksum of its group.
+  checksum is the bitwise XOR of a hash of each row's contract columns: DuckDB ``bit_xor(hash({...}))``, on
+  BigQuery ``BIT_XOR(FARM_FINGERPRINT(TO_JSON_STRING(STRUCT(...))))`` (resources/sql_dialect.py). Any edit,
+  insertion or deletion of a row changes the count or the checksum of its group; a column added to the table
+  (the contract allows extra columns) changes neither. The unpartitioned tables (customers, subscriptions,
+  contract events) have no record: the models read them whole and a source may refresh them whole, so the gate
+  re-checks them whole every day.
 - **Each day.** One aggregate per table over the gate's constant look-back (:func:`read_loads`) returns the same
   count and checksum per group. A group not in the record is new (a day's load, a late arrival or a
   re-delivery, which lands with a new ``loaded_at``): only its rows are re-checked, in SQL and (the rows that
@@ -202,18 +205,22 @@ class TableLoads:
         ]
 
 
-def checksum_sql(alias: str) -> str:
-    """SQL of the aggregate checksum of the rows of ``alias`` (rendered for BigQuery by resources/sql_dialect.py)."""
-    return f"cast(bit_xor(hash({alias})) as varchar)"
+def checksum_sql(columns: Sequence[str]) -> str:
+    """SQL of the aggregate checksum of the rows over ``columns`` (the contract's, so a column added to the table,
+    which the contract allows, changes no checksum); rendered for BigQuery by resources/sql_dialect.py."""
+    row = ", ".join(f"'{c}': {c}" for c in columns)
+    return f"cast(bit_xor(hash({{{row}}})) as varchar)"
 
 
-def summary_sql(table: str, partition: Partitioning | None, bounds: str, loaded_at_usable: bool) -> str:
+def summary_sql(
+    table: str, partition: Partitioning | None, bounds: str, loaded_at_usable: bool, columns: Sequence[str]
+) -> str:
     """One scan: per (partition day, load day) of the rows within ``bounds``, their count and checksum."""
     part = partition.day if partition is not None else "cast(null as date)"
     load = "cast(loaded_at as date)" if loaded_at_usable else "cast(null as date)"
     return (
-        f"select {part} as partition_day, {load} as load_day, count(*) as row_count, {checksum_sql('t')} as checksum "
-        f"from {{raw}}.{table} as t where {bounds} group by 1, 2"
+        f"select {part} as partition_day, {load} as load_day, count(*) as row_count, "
+        f"{checksum_sql(columns)} as checksum from {{raw}}.{table} where {bounds} group by 1, 2"
     )
 
 
@@ -272,17 +279,20 @@ def read_loads(
     last: date | None,
     loaded_at_usable: bool,
     state: pl.DataFrame | None = None,
+    columns: Sequence[str] | None = None,
 ) -> TableLoads | None:
     """The groups of ``table`` (a raw table of the source contract) within [first, last] on its partition column
     (the whole table when unpartitioned), compared with the record (``state``: :func:`read_state`, read here when
-    not given); None when the scan fails (a broken column: the table's structural violations name it)."""
+    not given), the checksum over ``columns`` (default: every contract column); None when the scan fails (a broken
+    column: the table's structural violations name it)."""
     name = table.name
     partition = partitioning(table)
     if partition is None:
         first = last = None
     bounds = "true" if partition is None or first is None or last is None else partition.between(first, last)
     try:
-        current = warehouse.read(summary_sql(name, partition, bounds, loaded_at_usable))
+        checked = list(columns) if columns is not None else [c.name for c in table.columns]
+        current = warehouse.read(summary_sql(name, partition, bounds, loaded_at_usable, checked))
     except Exception:
         return None
     current = current.with_columns(pl.col("row_count").cast(pl.Int64), pl.col("checksum").cast(pl.String))

@@ -8,8 +8,8 @@ maps to something BigQuery rejects are rewritten here:
 - an aggregate ``quantile_cont(x, q)`` (``percentile_cont`` on BigQuery is an analytic function only) becomes
   ``approx_quantiles(x, 100)[offset(q * 100)]``: BigQuery's approximate quantile at 1% resolution, which is
   what a summary of hundreds of millions of scores should pay for.
-- a row hash ``hash(t)`` of a table alias (the raw-contract gate's load checksum, ``bit_xor(hash(t))``) becomes
-  ``FARM_FINGERPRINT(TO_JSON_STRING(t))``: a 64-bit fingerprint of the whole row, every column included.
+- a row hash ``hash(x)`` of a struct or a table alias (the raw-contract gate's load checksum,
+  ``bit_xor(hash({...}))``) becomes ``FARM_FINGERPRINT(TO_JSON_STRING(x))``: a 64-bit fingerprint of the row.
 - a timestamp literal ``cast('2026-02-28 00:00:00' as timestamp)`` stays a BigQuery ``TIMESTAMP`` (sqlglot would
   make it a ``DATETIME``): the raw tables' TIMESTAMP columns are BigQuery TIMESTAMPs in UTC (the source
   contract), and a DATETIME does not compare with them.
@@ -61,7 +61,7 @@ def _aggregate_quantile(node: exp.Expression) -> exp.Expression:
 
 
 def _row_hash(node: exp.Expression) -> exp.Expression:
-    """``hash(t)`` (DuckDB's hash of a row or value) -> ``farm_fingerprint(to_json_string(t))``."""
+    """``hash(x)`` (DuckDB's hash of a row or value) -> ``farm_fingerprint(to_json_string(x))``."""
     import sqlglot
     from sqlglot import exp
     if not isinstance(node, exp.Anonymous) or str(node.this).lower() != "hash" or len(node.expressions) != 1:

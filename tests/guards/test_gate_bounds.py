@@ -195,9 +195,10 @@ def test_consecutive_normal_days_pass_and_record_what_they_validated(pipeline_wa
         report = evaluate_raw_contract(warehouse, day, day)
         assert report.failed == {}, (day, {k: [v.headline() for v in vs] for k, vs in report.failed.items()})
         raw_loads.record_validated(warehouse, report.loads, day)
-    # Nothing arrived since: a re-run re-checks no row.
+    # Nothing arrived since: a re-run re-checks no row of a partitioned table.
     again = evaluate_raw_contract(warehouse, DAY, DAY)
-    assert again.failed == {} and sum(again.rows_validated.values()) == 0
+    assert again.failed == {}
+    assert {t: again.rows_validated[t] for t in partition_columns()} == dict.fromkeys(partition_columns(), 0)
     with duckdb.connect(str(path), read_only=True) as con:
         state = con.execute(f"select * from analytics.{raw_loads.STATE_TABLE} where table_name = 'bills'").pl()
     assert state["validated_for"].max() == DAY and state["partition_day"].max() == DAY
