@@ -647,16 +647,18 @@ def evaluate_raw_contract(warehouse: WarehouseResource, start: date, end: date) 
     new_rows: dict[str, int] = {}
     window_rows: dict[str, int] = {}
     loads: dict[str, raw_loads.TableLoads] = {}
-    state = raw_loads.read_state(warehouse)  # the record of validated loads, read once
-    for table in RAW_TABLES:
-        findings = table_violations(warehouse, table, start, end, as_of, state)
-        violations[table_check_name(table.name)] = findings.violations
-        new_rows[table.name], window_rows[table.name] = findings.new_rows, findings.window_rows
-        if findings.loads is not None:
-            loads[table.name] = findings.loads
-    violations[COHORTS_CHECK] = cohort_violations(warehouse, end)
-    violations[FRESHNESS_CHECK] = freshness_violations(warehouse, end)
-    violations.update(guard_violations(warehouse, start, end))
+    # A hundred small statements: on DuckDB one connection for all of them instead of opening the file each time.
+    with warehouse.held_open():
+        state = raw_loads.read_state(warehouse)  # the record of validated loads, read once
+        for table in RAW_TABLES:
+            findings = table_violations(warehouse, table, start, end, as_of, state)
+            violations[table_check_name(table.name)] = findings.violations
+            new_rows[table.name], window_rows[table.name] = findings.new_rows, findings.window_rows
+            if findings.loads is not None:
+                loads[table.name] = findings.loads
+        violations[COHORTS_CHECK] = cohort_violations(warehouse, end)
+        violations[FRESHNESS_CHECK] = freshness_violations(warehouse, end)
+        violations.update(guard_violations(warehouse, start, end))
     return RawReport(violations, new_rows, (start, end), as_of, window_rows, loads)
 
 

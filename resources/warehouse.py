@@ -76,6 +76,12 @@ class WarehouseResource(dg.ConfigurableResource):
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         raise NotImplementedError
 
+    @contextmanager
+    def held_open(self) -> Iterator[WarehouseResource]:
+        """One connection for every statement inside the block where opening one costs (an embedded file); a
+        no-op elsewhere. For callers that issue many small statements in a row (the raw-contract gate)."""
+        yield self
+
     # --- shared helpers --------------------------------------------------------------------------------
     def qualified(self, table: str, schema: str | None = None) -> str:
         return f"{schema or self.analytics_schema}.{table}"
@@ -109,6 +115,7 @@ class DuckDBWarehouse(WarehouseResource):
 
     path: str = Field(description="Absolute path of the DuckDB warehouse file.")
     _owner_lock: WarehouseOwnerLock | None = PrivateAttr(default=None)
+    _held: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
 
     @property
     def engine(self) -> str:
@@ -139,7 +146,24 @@ class DuckDBWarehouse(WarehouseResource):
             self._owner_lock = None
 
     @contextmanager
+    def held_open(self) -> Iterator[WarehouseResource]:
+        """Every statement inside the block on one connection (opening the file takes about 0.1 s, and the
+        raw-contract gate issues over a hundred statements). Without the file each statement says so itself."""
+        if self._held is not None or not Path(self.path).exists():
+            yield self
+            return
+        with self._connect_existing() as con:
+            self._held = con
+            try:
+                yield self
+            finally:
+                self._held = None
+
+    @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self._held is not None:
+            yield self._held
+            return
         path = Path(self.path)
         if not read_only:
             # Writes may create a new warehouse (tests and the generator start from nothing).
