@@ -65,10 +65,8 @@ def warehouse_resource(target: Target | None = None) -> WarehouseResource:
     target = target or current_target()
     if target is Target.BIGQUERY:
         return bigquery_warehouse()
-    path = duckdb_path()
-    # dbt runs as a child process with cwd dbt_project/: hand it the same absolute file.
-    os.environ["TRUST_DUCKDB_PATH"] = str(path)
-    return DuckDBWarehouse(path=str(path), analytics_schema=SETTINGS.analytics_schema)
+    # dbt is handed the same file by its own resource (trust_assets.dbt_project.TrustDbtCliResource).
+    return DuckDBWarehouse(path=str(duckdb_path()), analytics_schema=SETTINGS.analytics_schema)
 
 
 @contextmanager
@@ -84,7 +82,8 @@ def read_only_warehouse(target: Target | None = None) -> Iterator[WarehouseReade
         return
     from resources.read_only import ReadOnlyDuckDB
 
-    reader = ReadOnlyDuckDB(path=str(duckdb_path()), analytics_schema=SETTINGS.analytics_schema,
-                            raw_schema=SETTINGS.raw_schema)
+    reader = ReadOnlyDuckDB(
+        path=str(duckdb_path()), analytics_schema=SETTINGS.analytics_schema, raw_schema=SETTINGS.raw_schema
+    )
     with reader.held_open():
         yield reader
