@@ -52,7 +52,11 @@ def _probe(tmp_path: Path, modules: list[str], *flags: str) -> dict[str, Any]:
     env.pop("TRUST_DBT_TARGET", None)
     proc = subprocess.run(
         [sys.executable, "-m", "tests.import_probe", str(out), *flags, *modules],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     return json.loads(out.read_text())
