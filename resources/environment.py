@@ -41,9 +41,18 @@ def bigquery_warehouse() -> WarehouseResource:
     starts, shown in the UI by variable name, never by value. Nothing here opens a connection.
     """
     import dagster as dg
-    from dagster_gcp import BigQueryResource
 
-    from resources.bigquery_warehouse import BigQueryWarehouse
+    try:
+        from dagster_gcp import BigQueryResource
+
+        from resources.bigquery_warehouse import BigQueryWarehouse
+    except ModuleNotFoundError as exc:
+        # The Google stack is the `bigquery` extra, installed only where the BigQuery target runs.
+        raise ModuleNotFoundError(
+            f"TRUST_TARGET=bigquery needs the bigquery extra ({exc.name} is not installed): pip install -c "
+            "requirements-bigquery.lock '.[bigquery]', or TRUST_TARGET=bigquery bash scripts/dev.sh setup",
+            name=exc.name,
+        ) from exc
 
     bq = SETTINGS.bigquery
     credentials = dg.EnvVar(bq.credentials_env) if os.environ.get(bq.credentials_env) else None
