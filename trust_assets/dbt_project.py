@@ -58,9 +58,9 @@ TRUST_DBT_PROJECT = DbtProject(
 
 
 # Whether a dbt command started in this context loads dbt's adapter into the run process (dagster-dbt does so
-# before every command, about 3 s, for the row-count and column reads after dbt exits). The daily models and
-# their test re-runs read nothing through it: their partitions carry their own day's row counts, and their
-# columns are fixed by the enforced contract that the definitions already show.
+# before every command, for the row-count and column reads after dbt exits; docs/performance.md). The daily
+# models and their test re-runs read nothing through it: their partitions carry their own day's row counts, and
+# their columns are fixed by the enforced contract that the definitions already show.
 _ADAPTER_IN_PROCESS: ContextVar[bool] = ContextVar("dbt_adapter_in_process", default=True)
 
 
@@ -115,10 +115,10 @@ class TrustDbtCliResource(DbtCliResource):
     further variables for that one command (the partition window).
 
     dagster-dbt runs ``dbt --version`` in a subprocess before every dbt command of every run (it decides between
-    dbt Core and the Fusion engine from it): about a fifth of the daily dbt step at 20k customers
-    (docs/performance.md). When the executable is this environment's own dbt, its version is the installed
-    dbt-core's. It also loads dbt and its adapter into the run process before every command for the reads after
-    dbt exits; commands started under ``without_adapter_in_process`` skip that.
+    dbt Core and the Fusion engine from it; its cost is in docs/performance.md). When the executable is this
+    environment's own dbt, its version is the installed dbt-core's. It also loads dbt and its adapter into the run
+    process before every command for the reads after dbt exits; commands started under
+    ``without_adapter_in_process`` skip that.
     """
 
     duckdb_path: str | None = None

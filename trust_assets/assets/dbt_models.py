@@ -169,7 +169,8 @@ def _dbt_build(
     with (raised by the caller after the events, as dagster-dbt does). ``table_metadata``: attach each model's
     whole-table row count and its columns and column lineage as built; not for the daily models, whose
     partitions carry their own day's row count and whose columns are their enforced contract (already in the
-    definitions): reading them costs about 6 s a run (docs/performance.md)."""
+    definitions), so reading them again would only slow every run (docs/performance.md, "No adapter or metadata
+    reads in the daily dbt step")."""
     context.log.info(f"dbt build of the snapshot dates {start} .. {end}")
     args = [
         "build",
@@ -185,9 +186,9 @@ def _dbt_build(
         return _wait_for_dbt(invocation.stream())
     # On DuckDB the metadata can only be read once dbt has exited and released the file, so dagster-dbt waits
     # for the whole event stream first; but its wait (dagster._core.utils.imap) polls without sleeping while no
-    # event is queued, and that loop takes a core from DuckDB for the whole build (1.5x slower at 1M customers
-    # on two cores; docs/performance.md). Waiting here on dbt's output with blocking reads leaves it nothing to
-    # wait for.
+    # event is queued, and that loop takes a core from DuckDB for the whole build (docs/performance.md, the
+    # Dagster item of "Current code"). Waiting here on dbt's output with blocking reads leaves it nothing to wait
+    # for.
     events, failure = _wait_for_dbt(invocation.stream())
     try:
         # Row counts and column schemas in the UI (on BigQuery each would cost a query).
