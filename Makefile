@@ -21,7 +21,7 @@ setup: ## Create .venv, install requirements.lock and the project, prepare the d
 demo: ## setup, then generate the synthetic telco and materialise the whole graph (trust demo)
 	@$(DEV) demo $(ARGS)
 
-test: ## setup, install chromium if missing, run the whole test suite (ARGS go to pytest)
+test: ## setup (with the bigquery extra), install chromium if missing, run the whole test suite (ARGS go to pytest)
 	@$(DEV) test $(ARGS)
 
 test-fast: ## setup, then the suite without the browser and slow multi-run tests (the inner loop)
@@ -45,7 +45,7 @@ dbt-docs: ## Build the dbt docs site over the demo warehouse
 chromium: ## Install Debian's chromium for the browser tests (root or sudo)
 	@$(DEV) chromium
 
-lock: ## Recompile requirements.lock from pyproject.toml (uv pip compile)
+lock: ## Recompile requirements-bigquery.lock and requirements.lock from pyproject.toml (uv pip compile)
 	@$(DEV) lock
 
 clean: ## Remove caches, build and test artifacts, the dbt target

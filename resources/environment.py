@@ -41,9 +41,18 @@ def bigquery_warehouse() -> WarehouseResource:
     starts, shown in the UI by variable name, never by value. Nothing here opens a connection.
     """
     import dagster as dg
-    from dagster_gcp import BigQueryResource
 
-    from resources.bigquery_warehouse import BigQueryWarehouse
+    try:
+        from dagster_gcp import BigQueryResource
+
+        from resources.bigquery_warehouse import BigQueryWarehouse
+    except ModuleNotFoundError as exc:
+        # The Google stack is the `bigquery` extra, installed only where the BigQuery target runs.
+        raise ModuleNotFoundError(
+            f"TRUST_TARGET=bigquery needs the bigquery extra ({exc.name} is not installed): pip install -c "
+            "requirements-bigquery.lock '.[bigquery]', or TRUST_TARGET=bigquery bash scripts/dev.sh setup",
+            name=exc.name,
+        ) from exc
 
     bq = SETTINGS.bigquery
     credentials = dg.EnvVar(bq.credentials_env) if os.environ.get(bq.credentials_env) else None
@@ -65,10 +74,8 @@ def warehouse_resource(target: Target | None = None) -> WarehouseResource:
     target = target or current_target()
     if target is Target.BIGQUERY:
         return bigquery_warehouse()
-    path = duckdb_path()
-    # dbt runs as a child process with cwd dbt_project/: hand it the same absolute file.
-    os.environ["TRUST_DUCKDB_PATH"] = str(path)
-    return DuckDBWarehouse(path=str(path), analytics_schema=SETTINGS.analytics_schema)
+    # dbt is handed the same file by its own resource (trust_assets.dbt_project.TrustDbtCliResource).
+    return DuckDBWarehouse(path=str(duckdb_path()), analytics_schema=SETTINGS.analytics_schema)
 
 
 @contextmanager
@@ -84,7 +91,8 @@ def read_only_warehouse(target: Target | None = None) -> Iterator[WarehouseReade
         return
     from resources.read_only import ReadOnlyDuckDB
 
-    reader = ReadOnlyDuckDB(path=str(duckdb_path()), analytics_schema=SETTINGS.analytics_schema,
-                            raw_schema=SETTINGS.raw_schema)
+    reader = ReadOnlyDuckDB(
+        path=str(duckdb_path()), analytics_schema=SETTINGS.analytics_schema, raw_schema=SETTINGS.raw_schema
+    )
     with reader.held_open():
         yield reader

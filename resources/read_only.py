@@ -6,7 +6,7 @@ same answers but importing it costs seconds, and a command that only prints a ta
 the file read-only, so a command that only reads can never change the warehouse, and several can read while no
 run writes.
 
-Two more seconds hide in DuckDB's Python client: binding any Python value as a query parameter imports pandas
+More start-up hides in DuckDB's Python client: binding any Python value as a query parameter imports pandas
 (and pyarrow with it) to check whether the value is a pandas object, and ``.pl()`` converts through pyarrow. So
 the reader writes each ``$name`` parameter into the statement as a typed SQL literal (:func:`sql_literal`: strings
 quoted with their quotes doubled, the one escape a DuckDB string literal has) and hands the result to Polars
@@ -89,8 +89,8 @@ def bind_literals(sql: str, params: Mapping[str, Any]) -> str:
 @dataclass
 class ReadOnlyDuckDB:
     """The DuckDB warehouse file opened read-only: for each read and closed at once (a writer may come next), or
-    once for a whole command inside :meth:`held_open` (opening the file takes about 0.1 s; an explanation reads it
-    a dozen times)."""
+    once for a whole command inside :meth:`held_open` (an explanation reads it a dozen times, and each opening
+    costs time: docs/performance.md, "Figures behind choices in the code")."""
 
     path: str
     analytics_schema: str = "analytics"

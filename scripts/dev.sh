@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Developer commands for the trust index. The Makefile calls this script, so `make <cmd>` and
 # `bash scripts/dev.sh <cmd>` behave identically; this one also works where make is not installed.
-# Assumes only python3 (3.11+) and pip; everything else is installed into .venv from requirements.lock.
+# Assumes only python3 (3.11+) and pip; everything else is installed into .venv from a lock file:
+# requirements.lock (DuckDB) for setup, demo, ui, trust and bench; requirements-bigquery.lock (the same pins plus the
+# `bigquery` extra: dagster-gcp, dbt-bigquery, the Google client libraries) for test and test-fast, so the suite
+# also loads the BigQuery target, and for every command when TRUST_TARGET=bigquery.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,7 +14,12 @@ PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-$ROOT/.venv}"
 PY="$VENV/bin/python"
 UV="$VENV/bin/uv"
-UV_VERSION="0.13.9"  # the uv that compiled requirements.lock; pinned so every machine resolves alike
+UV_VERSION="0.13.9"  # the uv that compiled the lock files; pinned so every machine resolves alike
+LOCK="requirements.lock"
+BIGQUERY_LOCK="requirements-bigquery.lock"
+# duckdb or bigquery: which lock this command needs (test and test-fast raise it to bigquery).
+STACK="duckdb"
+[[ "${TRUST_TARGET:-duckdb}" == "bigquery" ]] && STACK="bigquery"
 STAMP="$VENV/.trust-setup-stamp"
 MANIFEST="$ROOT/dbt_project/target/manifest.json"
 
@@ -20,9 +28,11 @@ usage() {
 usage: bash scripts/dev.sh <command> [args]
 
   setup      create .venv, install requirements.lock and the project (editable), prepare the dbt manifest
+             (requirements-bigquery.lock instead when TRUST_TARGET=bigquery)
   demo       setup, then generate the synthetic telco and materialise the whole graph (trust demo)
-  test       setup, install chromium if missing, run the test suite (extra args go to pytest)
-  test-fast  setup, then the inner loop: the suite without the browser tests and the slow multi-run ones
+  test       setup with requirements-bigquery.lock, install chromium if missing, run the test suite (extra args
+             go to pytest)
+  test-fast  the same setup, then the inner loop: the suite without the browser tests and the slow multi-run ones
   ui         setup, then the Dagster UI (dagster dev) on http://127.0.0.1:3000 (PORT=... to change)
   trust      setup, then the `trust` command line with the given arguments (`trust --help` lists them)
   lint       ruff check (the rules in pyproject.toml)
@@ -30,7 +40,8 @@ usage: bash scripts/dev.sh <command> [args]
              (e.g. `bench daily_partition --customers 20000`, see docs/performance.md)
   dbt-docs   build the dbt docs site (dbt docs generate) over the demo warehouse
   chromium   install Debian's chromium for the browser tests (needs root or sudo)
-  lock       recompile requirements.lock from pyproject.toml (after changing dependencies)
+  lock       recompile requirements-bigquery.lock and requirements.lock from pyproject.toml (after changing
+             dependencies)
   clean      remove caches, build and test artifacts, the dbt target
   distclean  clean, and also remove .venv, the demo warehouse (data/) and the local Dagster instance state
 EOF
@@ -50,13 +61,14 @@ setup_key() {
     "$PY" - "$UV_VERSION" <<'EOF'
 import hashlib, sys
 h = hashlib.sha256(sys.argv[1].encode() + sys.version.encode())
-for name in ("requirements.lock", "pyproject.toml"):
+for name in ("requirements.lock", "requirements-bigquery.lock", "pyproject.toml"):
     h.update(open(name, "rb").read())
 print(h.hexdigest())
 EOF
 }
 
-# The Python environment only (no dbt): what lint and lock need.
+# The Python environment only (no dbt): what lint and lock need. The stamp records what was installed for which
+# inputs; an environment installed from requirements-bigquery.lock also serves the DuckDB commands.
 ensure_venv() {
     if [[ ! -x "$PY" ]]; then
         check_python
@@ -66,19 +78,21 @@ ensure_venv() {
     fi
     local key
     key="$(setup_key)"
-    if [[ -f "$STAMP" && "$(<"$STAMP")" == "$key" ]]; then
+    if [[ -f "$STAMP" ]] && [[ "$(<"$STAMP")" == "$key bigquery" || "$(<"$STAMP")" == "$key $STACK" ]]; then
         return 0
     fi
+    local lock="$LOCK"
+    [[ "$STACK" == "bigquery" ]] && lock="$BIGQUERY_LOCK"
     local started=$SECONDS
     if [[ "$("$UV" --version 2>/dev/null)" != "uv $UV_VERSION"* ]]; then
         log "installing uv $UV_VERSION"
         "$PY" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
     fi
-    log "installing the pinned dependencies from requirements.lock"
+    log "installing the pinned dependencies from $lock"
     # Exactly the locked versions, and the project itself without re-resolving anything.
-    "$UV" pip install --quiet --python "$PY" -r requirements.lock
+    "$UV" pip install --quiet --python "$PY" -r "$lock"
     "$UV" pip install --quiet --python "$PY" --no-deps -e .
-    echo "$key" >"$STAMP"
+    echo "$key $STACK" >"$STAMP"
     rm -f "$MANIFEST"  # new dbt or project code: parse again
     log "environment ready in $((SECONDS - started)) s"
 }
@@ -131,6 +145,7 @@ cmd_chromium() {
 }
 
 cmd_test() {
+    STACK="bigquery"  # the suite also loads the BigQuery target (tests/bigquery)
     cmd_setup
     cmd_chromium
     mkdir -p artifacts
@@ -143,6 +158,7 @@ cmd_test() {
 }
 
 cmd_test_fast() {
+    STACK="bigquery"
     cmd_setup
     # No Chromium, no webserver, no daemon backfills: what a change to the models, checks or scoring needs first.
     # Still builds the one shared test warehouse (about 4 minutes); `test` remains the whole suite.
@@ -193,7 +209,9 @@ cmd_dbt_docs() {
 
 cmd_lock() {
     ensure_venv
-    "$UV" pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+    # The whole set first; the DuckDB lock is then held to its versions, so both environments run the same pins.
+    "$UV" pip compile pyproject.toml --extra dev --extra bigquery --python-version 3.11 -o "$BIGQUERY_LOCK"
+    "$UV" pip compile pyproject.toml --extra dev --python-version 3.11 -c "$BIGQUERY_LOCK" -o "$LOCK"
 }
 
 cmd_clean() {

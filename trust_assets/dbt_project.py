@@ -1,40 +1,42 @@
-"""The dbt project as Dagster sees it: where it lives, which target it runs, and how its manifest is made.
+"""The dbt project as Dagster sees it: where it lives, which target it runs, the dbt resource, and how its
+manifest is made.
 
-Kept free of ``@dbt_assets`` so that preparing the manifest (``python -m trust_assets.dbt_project prepare``
-or ``dagster-dbt project prepare-and-package --file trust_assets/dbt_project.py``) imports nothing heavy.
-The manifest must exist before ``trust_assets.definitions`` is imported outside ``dagster dev``.
+Kept free of ``@dbt_assets`` so that preparing the manifest (``python -m trust_assets.dbt_project prepare``, which
+``scripts/dev.sh setup`` runs whenever a dbt file changed) imports nothing heavy. Importing this module does no
+work: the manifest is prepared only by that explicit step, and must exist before ``trust_assets.definitions`` is
+imported. Nothing here changes this process's ``PATH`` or environment: every dbt command gets the dbt executable
+of this environment and the warehouse settings from :class:`TrustDbtCliResource`.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
-import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
+from packaging import version
 
-from trust_assets.config import duckdb_path
+from trust_assets.config import duckdb_path as configured_duckdb_path
 from trust_assets.partitions import fixed_vars_arguments
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+
+# profiles.yml reads the DuckDB warehouse file from this variable (dbt's cwd is dbt_project/).
+DUCKDB_PATH_ENV = "TRUST_DUCKDB_PATH"
 
 
 def dbt_executable() -> str:
     """The dbt CLI of this interpreter's environment, else whatever ``dbt`` is on PATH."""
     sibling = Path(sys.executable).with_name("dbt")
     return str(sibling) if sibling.exists() else "dbt"
-
-
-def _ensure_dbt_on_path() -> None:
-    # dagster-dbt's preparer (prepare_if_dev) calls plain `dbt`; a virtualenv used without activation
-    # (`.venv/bin/dagster dev`) does not have it on PATH.
-    if shutil.which("dbt") is None and Path(dbt_executable()).exists():
-        os.environ["PATH"] = os.pathsep.join([str(Path(dbt_executable()).parent), os.environ.get("PATH", "")])
 
 
 def dbt_target() -> str:
@@ -49,18 +51,16 @@ def dbt_target() -> str:
 # and dbt re-uses it only when the vars are the same (the window reaches dbt in the environment).
 PARSE_ARGUMENTS = ["parse", "--quiet", *fixed_vars_arguments()]
 
-_ensure_dbt_on_path()
+# Reads dbt_project.yml only; the manifest it points at is written by prepare() below.
 TRUST_DBT_PROJECT = DbtProject(
     project_dir=DBT_PROJECT_DIR, target=dbt_target(), prepare_project_cli_args=PARSE_ARGUMENTS
 )
-# Under `dagster dev` the manifest is re-parsed on load so model edits show up; elsewhere this is a no-op.
-TRUST_DBT_PROJECT.prepare_if_dev()
 
 
 # Whether a dbt command started in this context loads dbt's adapter into the run process (dagster-dbt does so
-# before every command, about 3 s, for the row-count and column reads after dbt exits). The daily models and
-# their test re-runs read nothing through it: their partitions carry their own day's row counts, and their
-# columns are fixed by the enforced contract that the definitions already show.
+# before every command, for the row-count and column reads after dbt exits; docs/performance.md). The daily
+# models and their test re-runs read nothing through it: their partitions carry their own day's row counts, and
+# their columns are fixed by the enforced contract that the definitions already show.
 _ADAPTER_IN_PROCESS: ContextVar[bool] = ContextVar("dbt_adapter_in_process", default=True)
 
 
@@ -78,15 +78,97 @@ def adapter_in_process() -> bool:
     return _ADAPTER_IN_PROCESS.get()
 
 
+def duckdb_environment(path: str | Path | None = None) -> dict[str, str]:
+    """What a dbt process needs to build into the DuckDB warehouse file ``path`` (default: the configured file).
+
+    profiles.yml resolves a relative path against dbt_project/ (dbt's cwd), trust_assets.config against the
+    repository root: dbt is handed the absolute file the Python assets use.
+    """
+    resolved = Path(os.path.abspath(path)) if path is not None else configured_duckdb_path()
+    return {DUCKDB_PATH_ENV: str(resolved)}
+
+
+@contextmanager
+def _environment_while_dbt_starts(extra: Mapping[str, str]) -> Iterator[None]:
+    # dagster-dbt builds a dbt command's environment from os.environ when it starts the command (the child
+    # process's environment and the profile of the adapter it loads in this process) and takes no environment
+    # of its own; the variables are therefore there only while the command starts, and restored at once.
+    saved = {name: os.environ.get(name) for name in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class TrustDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt resource, handing every dbt command its warehouse explicitly, told the dbt version
+    instead of asking for it, and loading dbt's adapter into the run process only where metadata is read
+    through it.
+
+    ``duckdb_path``: the DuckDB warehouse file dbt builds into (``None``: the configured file, resolved when a
+    command starts; unused on BigQuery, whose profile reads its own variables). :meth:`cli` takes an ``env`` of
+    further variables for that one command (the partition window).
+
+    dagster-dbt runs ``dbt --version`` in a subprocess before every dbt command of every run (it decides between
+    dbt Core and the Fusion engine from it; its cost is in docs/performance.md). When the executable is this
+    environment's own dbt, its version is the installed dbt-core's. It also loads dbt and its adapter into the run
+    process before every command for the reads after dbt exits; commands started under
+    ``without_adapter_in_process`` skip that.
+    """
+
+    duckdb_path: str | None = None
+
+    def command_environment(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The variables a dbt command of this resource gets on top of the inherited environment."""
+        warehouse = duckdb_environment(self.duckdb_path) if self.target == "duckdb" else {}
+        return {**warehouse, **(env or {})}
+
+    def cli(  # type: ignore[override]
+        self, args: Sequence[str], *, env: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> DbtCliInvocation:
+        with _environment_while_dbt_starts(self.command_environment(env)):
+            return super().cli(args, **kwargs)
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        own = Path(dbt_executable())
+        if own.exists() and Path(self.dbt_executable).resolve() == own.resolve():
+            return version.parse(importlib.metadata.version("dbt-core"))
+        return super()._cli_version
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> Any:
+        # None: dagster-dbt then starts dbt at once and reads no metadata through the adapter afterwards.
+        return super()._initialize_dbt_core_adapter(args) if adapter_in_process() else None
+
+
+def dbt_resource(duckdb_path: str | Path | None = None) -> TrustDbtCliResource:
+    """The ``dbt`` resource: the project above, its target (duckdb or bigquery) and this environment's dbt,
+    building into ``duckdb_path`` (default: the configured warehouse file) on DuckDB."""
+    return TrustDbtCliResource(
+        project_dir=TRUST_DBT_PROJECT,
+        target=TRUST_DBT_PROJECT.target,
+        dbt_executable=dbt_executable(),
+        duckdb_path=None if duckdb_path is None else str(duckdb_path),
+    )
+
+
 def prepare() -> Path:
-    """Parse the dbt project and write ``dbt_project/target/manifest.json`` (no warehouse connection)."""
-    # dbt-duckdb records the catalog (the warehouse file's stem) in the manifest: parse against the file the
-    # code location uses, resolved the way trust_assets.config resolves it.
-    os.environ["TRUST_DUCKDB_PATH"] = str(duckdb_path())
-    TRUST_DBT_PROJECT.preparer.prepare(TRUST_DBT_PROJECT)
-    if not TRUST_DBT_PROJECT.manifest_path.exists():
-        raise RuntimeError(f"dbt parse did not write {TRUST_DBT_PROJECT.manifest_path}")
-    return TRUST_DBT_PROJECT.manifest_path
+    """Parse the dbt project and write ``dbt_project/target/manifest.json`` (no warehouse connection).
+
+    dbt-duckdb records the catalog (the warehouse file's stem) in the manifest: the parse is made against the
+    file the code location uses, resolved the way trust_assets.config resolves it.
+    """
+    project = TRUST_DBT_PROJECT
+    with without_adapter_in_process():
+        dbt_resource().cli(PARSE_ARGUMENTS, target_path=project.target_path).wait()
+    if not project.manifest_path.exists():
+        raise RuntimeError(f"dbt parse did not write {project.manifest_path}")
+    return project.manifest_path
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,15 +27,23 @@ CODE_LOCATION = CodeLocationHandle()
 
 defs = dg.Definitions(
     assets=[
-        *RAW_SOURCE_SPECS, *GUARD_ASSETS, trust_dbt_models, trust_dbt_daily_models, *TRUST_INDEX_ASSETS,
-        *OUTCOME_MONITORING_ASSETS, *MONITORING_DRIFT_ASSETS, *OPERATIONS_ASSETS, *PROBATION_ASSETS,
+        *RAW_SOURCE_SPECS,
+        *GUARD_ASSETS,
+        trust_dbt_models,
+        trust_dbt_daily_models,
+        *TRUST_INDEX_ASSETS,
+        *OUTCOME_MONITORING_ASSETS,
+        *MONITORING_DRIFT_ASSETS,
+        *OPERATIONS_ASSETS,
+        *PROBATION_ASSETS,
     ],
     asset_checks=ASSET_CHECKS,
     jobs=[*JOBS, *OUTCOME_MONITORING_JOBS],
     schedules=[*SCHEDULES, *OUTCOME_MONITORING_SCHEDULES],
     sensors=[*SENSORS, *OPERATIONS_SENSORS],
     resources={"warehouse": warehouse_resource(), "dbt": dbt_resource(), "code_location": CODE_LOCATION},
-    # One process per run: DuckDB has a single writer, and per-step processes cost ~8 s each on 2 cores.
+    # One process per run: DuckDB has a single writer, and a process per step would load the code location again
+    # for every step (docs/performance.md, "Figures behind choices in the code").
     executor=dg.in_process_executor if current_target() is Target.DUCKDB else dg.multiprocess_executor,
 )
 CODE_LOCATION.bind(defs)

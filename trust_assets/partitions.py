@@ -1,4 +1,5 @@
-"""The daily partitioning of the graph and how a partition window reaches dbt (fixed vars, window in the environment).
+"""The daily partitioning of the graph and how a partition window reaches dbt (fixed vars, and the window in the
+environment of each dbt command).
 
 One partition is one snapshot date (UTC). A run may cover several partitions at once (single-run backfills):
 the dbt daily models then build every date of the window in one statement.
@@ -7,9 +8,6 @@ the dbt daily models then build every date of the window in one statement.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
@@ -55,22 +53,6 @@ def dbt_window_env(start: date, end_inclusive: date) -> dict[str, str]:
     if end_inclusive < start:
         raise ValueError(f"window end {end_inclusive} is before its start {start}")
     return {DBT_WINDOW_ENV["start_date"]: start.isoformat(), DBT_WINDOW_ENV["end_date"]: end_inclusive.isoformat()}
-
-
-@contextmanager
-def dbt_window_in_environment(start: date, end_inclusive: date) -> Iterator[None]:
-    """This process's environment names the window while the block runs (dagster-dbt hands dbt a copy of it)."""
-    window = dbt_window_env(start, end_inclusive)
-    saved = {name: os.environ.get(name) for name in window}
-    os.environ.update(window)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def window_dates(start: date, end_exclusive: date) -> tuple[date, date]:

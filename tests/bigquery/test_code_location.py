@@ -63,7 +63,8 @@ def test_loads_without_a_network_call(bigquery_location: dict[str, Any]) -> None
 
 
 def test_the_storage_read_client_is_installed_for_large_reads() -> None:
-    """requirements.lock carries google-cloud-bigquery-storage: BigQueryWarehouse.read streams through it."""
+    """The bigquery extra (requirements-bigquery.lock) carries google-cloud-bigquery-storage: BigQueryWarehouse.read
+    streams through it."""
     from google.cloud import bigquery_storage
 
     assert bigquery_storage.BigQueryReadClient is not None

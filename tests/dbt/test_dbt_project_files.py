@@ -16,11 +16,10 @@ import yaml
 
 from synthetic_telco.raw_schema import RAW_TABLES
 from trust_assets import config
-from trust_assets.dbt_project import DBT_PROJECT_DIR
+from trust_assets.dbt_project import DBT_PROJECT_DIR, dbt_resource, without_adapter_in_process
 from trust_assets.partitions import (
     DAILY_PARTITIONS,
     dbt_window_env,
-    dbt_window_in_environment,
     fixed_dbt_vars,
     fixed_vars_arguments,
     partition_window_dates,
@@ -64,9 +63,13 @@ def test_profile_targets() -> None:
     duck, bq = profile["outputs"]["duckdb"], profile["outputs"]["bigquery"]
     assert duck["type"] == "duckdb" and duck["threads"] == 1 and "TRUST_DUCKDB_PATH" in duck["path"]
     assert bq["type"] == "bigquery"
-    for key, variable in {"project": "TRUST_BQ_PROJECT", "dataset": "TRUST_BQ_DATASET",
-                          "location": "TRUST_BQ_LOCATION", "maximum_bytes_billed": "TRUST_BQ_MAX_BYTES_BILLED",
-                          "keyfile": "GOOGLE_APPLICATION_CREDENTIALS"}.items():
+    for key, variable in {
+        "project": "TRUST_BQ_PROJECT",
+        "dataset": "TRUST_BQ_DATASET",
+        "location": "TRUST_BQ_LOCATION",
+        "maximum_bytes_billed": "TRUST_BQ_MAX_BYTES_BILLED",
+        "keyfile": "GOOGLE_APPLICATION_CREDENTIALS",
+    }.items():
         assert variable in str(bq[key]), key
 
 
@@ -97,7 +100,7 @@ def test_every_source_table_has_a_staging_model() -> None:
             # The event tables' staging is a macro the daily models also call with partition bounds.
             assert f"trust_index.staged_{table.name}()" in sql
             macros = (DBT_PROJECT_DIR / "macros/staged_events.sql").read_text()
-            sql = macros[macros.index(f"macro staged_{table.name}("):]
+            sql = macros[macros.index(f"macro staged_{table.name}(") :]
             sql = sql[: sql.index("endmacro")]
         assert f"source('raw', '{table.name}')" in sql
         assert "latest_rows" in sql  # deduplicated on the grain
@@ -160,21 +163,42 @@ def test_the_window_reaches_dbt_through_the_environment_and_the_vars_stay_fixed(
         "TRUST_WINDOW_START_DATE": "2025-07-29",
         "TRUST_WINDOW_END_DATE": "2025-07-31",
     }
-    assert fixed_dbt_vars() == {"reference_date": "2025-07-31", "outcome_start": "2025-08-01",
-                                "outcome_end": "2026-01-31", "nrc_baseline_months": "3"}
+    assert fixed_dbt_vars() == {
+        "reference_date": "2025-07-31",
+        "outcome_start": "2025-08-01",
+        "outcome_end": "2026-01-31",
+        "nrc_baseline_months": "3",
+    }
     assert fixed_vars_arguments() == ["--vars", json.dumps(fixed_dbt_vars())]
     with pytest.raises(ValueError):
         dbt_window_env(date(2025, 7, 31), date(2025, 7, 30))
 
 
-def test_the_window_is_in_the_environment_only_while_dbt_is_started(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_dbt_command_gets_its_window_and_warehouse_without_changing_this_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import dagster_dbt.core.dbt_cli_invocation as invocation_module
+
+    started: list[dict[str, str]] = []
+
+    def record(cls: type, *, env: dict[str, str], **kwargs: Any) -> None:
+        started.append(env)
+
+    monkeypatch.setattr(invocation_module.DbtCliInvocation, "run", classmethod(record))
     monkeypatch.setenv("TRUST_WINDOW_START_DATE", "2020-01-01")
     monkeypatch.delenv("TRUST_WINDOW_END_DATE", raising=False)
-    with dbt_window_in_environment(date(2025, 7, 29), date(2025, 7, 31)):
-        assert os.environ["TRUST_WINDOW_START_DATE"] == "2025-07-29"
-        assert os.environ["TRUST_WINDOW_END_DATE"] == "2025-07-31"
-    assert os.environ["TRUST_WINDOW_START_DATE"] == "2020-01-01"
-    assert "TRUST_WINDOW_END_DATE" not in os.environ
+    before = dict(os.environ)
+    relative = Path(os.path.relpath(tmp_path / "copy.duckdb"))
+    with without_adapter_in_process():
+        dbt_resource(relative).cli(["build"], env=dbt_window_env(date(2025, 7, 29), date(2025, 7, 31)))
+        dbt_resource().cli(["parse"])
+    assert dict(os.environ) == before
+    window, default = started
+    assert (window["TRUST_WINDOW_START_DATE"], window["TRUST_WINDOW_END_DATE"]) == ("2025-07-29", "2025-07-31")
+    # dbt runs in dbt_project/: it gets the absolute file, resolved against this process's directory.
+    assert window["TRUST_DUCKDB_PATH"] == str(tmp_path / "copy.duckdb")
+    assert default["TRUST_DUCKDB_PATH"] == str(config.duckdb_path())
+    assert default["TRUST_WINDOW_START_DATE"] == "2020-01-01" and "TRUST_WINDOW_END_DATE" not in default
 
 
 def test_partition_window_dates() -> None:

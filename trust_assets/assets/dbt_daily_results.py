@@ -15,10 +15,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from resources.warehouse import WarehouseResource
-from trust_assets.dbt_project import without_adapter_in_process
+from trust_assets.dbt_project import TrustDbtCliResource, without_adapter_in_process
 from trust_assets.partition_events import (
     DayCheckOutcome,
     add_daily_metadata,
@@ -26,7 +25,7 @@ from trust_assets.partition_events import (
     outcome_of,
     partition_key,
 )
-from trust_assets.partitions import dbt_window_in_environment, fixed_vars_arguments
+from trust_assets.partitions import dbt_window_env, fixed_vars_arguments
 
 # dbt test statuses that make the Dagster check fail (``warn`` fails it with WARN severity).
 FAILING_STATUSES = frozenset({"fail", "error", "warn"})
@@ -57,16 +56,17 @@ def failing_days(failing_tests: FailingTests, start: date, end: date, suspects: 
     return found
 
 
-def dbt_test_runner(dbt: DbtCliResource, manifest: Mapping[str, Any]) -> FailingTests:
+def dbt_test_runner(dbt: TrustDbtCliResource, manifest: Mapping[str, Any]) -> FailingTests:
     """Runs dbt tests (by unique id) on a window of snapshot dates and returns the unique ids that failed."""
 
     def run(lo: date, hi: date, unique_ids: Sequence[str]) -> set[str]:
         names = [manifest["nodes"][uid]["name"] for uid in unique_ids]
-        with dbt_window_in_environment(lo, hi), without_adapter_in_process():
+        with without_adapter_in_process():
             invocation = dbt.cli(
                 ["test", "--select", *names, *fixed_vars_arguments()],
                 raise_on_error=False,
                 manifest=manifest,
+                env=dbt_window_env(lo, hi),
             )
         invocation.wait()
         results = invocation.get_artifact("run_results.json")["results"]
@@ -148,7 +148,8 @@ def _day_outcome(window_result: dg.AssetCheckResult, day: date, failing_days_of_
     if not failing_days_of_test:
         # Failed on the window and on no day alone: a rule across days. Say so rather than pick a day.
         return DayCheckOutcome(
-            False, base.severity,
+            False,
+            base.severity,
             f"dbt test {name} failed on the run's window {window_result.metadata.get('partition_window', '')} "
             "and on no single day of it: run the days one at a time to see which combination breaks it.",
             base.metadata,

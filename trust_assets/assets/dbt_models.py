@@ -10,36 +10,31 @@ Each step is exactly one dbt invocation. The dbt vars always come from trust_ass
 window), never from the defaults in dbt_project.yml.
 """
 
-import importlib.metadata
 import json
-import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import nullcontext
 from datetime import date
-from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 from dagster_dbt.core.dbt_event_iterator import DbtEventIterator
-from packaging import version
 
 from resources.warehouse import WarehouseResource
 from trust_assets import config
 from trust_assets.assets.dbt_daily_results import dbt_test_runner, per_partition_events
 from trust_assets.dbt_project import (
     TRUST_DBT_PROJECT,
-    adapter_in_process,
-    dbt_executable,
+    TrustDbtCliResource,
+    dbt_resource,
     without_adapter_in_process,
 )
 from trust_assets.owners import ANALYTICS_ENGINEERING, DATA_ENGINEERING
 from trust_assets.partition_events import run_days
 from trust_assets.partitions import (
     DAILY_PARTITIONS,
-    dbt_window_in_environment,
+    dbt_window_env,
     fixed_vars_arguments,
     partition_window_dates,
 )
@@ -54,7 +49,13 @@ def load_manifest() -> dict[str, Any]:
     manifest; a manifest parsed against another file name would send the row-count and column-schema reads to
     a catalog that does not exist. BigQuery manifests are used as they are.
     """
-    manifest: dict[str, Any] = json.loads(TRUST_DBT_PROJECT.manifest_path.read_text())
+    path = TRUST_DBT_PROJECT.manifest_path
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} does not exist: prepare it with `bash scripts/dev.sh setup` "
+            "(or `python -m trust_assets.dbt_project prepare`) before loading the code location"
+        )
+    manifest: dict[str, Any] = json.loads(path.read_text())
     if TRUST_DBT_PROJECT.target != "duckdb":
         return manifest
     catalog = config.duckdb_path().stem
@@ -161,54 +162,15 @@ DAILY_TRANSLATOR = TrustDbtTranslator(
 )
 
 
-class TrustDbtCliResource(DbtCliResource):
-    """dagster-dbt's dbt resource, told the dbt version instead of asking for it, and loading dbt's adapter into
-    the run process only where metadata is read through it.
-
-    dagster-dbt runs ``dbt --version`` in a subprocess before every dbt command of every run (it decides between
-    dbt Core and the Fusion engine from it): 4.5 s, a fifth of the daily dbt step at 20k customers. When the
-    executable is this environment's own dbt, its version is the installed dbt-core's. It also loads dbt and its
-    adapter into the run process before every command (about 3 s) for the reads after dbt exits; commands started
-    under ``without_adapter_in_process`` skip that (trust_assets/dbt_project.py says which and why).
-    """
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        own = Path(dbt_executable())
-        if own.exists() and Path(self.dbt_executable).resolve() == own.resolve():
-            return version.parse(importlib.metadata.version("dbt-core"))
-        return super()._cli_version
-
-    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> Any:
-        # None: dagster-dbt then starts dbt at once and reads no metadata through the adapter afterwards.
-        return super()._initialize_dbt_core_adapter(args) if adapter_in_process() else None
-
-
-def dbt_resource() -> DbtCliResource:
-    """The ``dbt`` resource: the project above, its target (duckdb or bigquery) and this environment's dbt."""
-    return TrustDbtCliResource(
-        project_dir=TRUST_DBT_PROJECT,
-        target=TRUST_DBT_PROJECT.target,
-        dbt_executable=dbt_executable(),
-    )
-
-
-def _point_dbt_at_the_warehouse() -> None:
-    # profiles.yml resolves a relative TRUST_DUCKDB_PATH against dbt_project/ (dbt's cwd), config against the
-    # repo root: hand dbt the absolute file the Python assets use.
-    if TRUST_DBT_PROJECT.target == "duckdb":
-        os.environ["TRUST_DUCKDB_PATH"] = str(config.duckdb_path())
-
-
 def _dbt_build(
-    context: AssetExecutionContext, dbt: DbtCliResource, start: date, end: date, *, table_metadata: bool
+    context: AssetExecutionContext, dbt: TrustDbtCliResource, start: date, end: date, *, table_metadata: bool
 ) -> tuple[list[Any], Exception | None]:
     """Every Dagster event of one ``dbt build`` of the snapshot dates ``start`` .. ``end`` and the error it ended
     with (raised by the caller after the events, as dagster-dbt does). ``table_metadata``: attach each model's
     whole-table row count and its columns and column lineage as built; not for the daily models, whose
     partitions carry their own day's row count and whose columns are their enforced contract (already in the
-    definitions): reading them costs about 6 s a run (docs/performance.md)."""
-    _point_dbt_at_the_warehouse()
+    definitions), so reading them again would only slow every run (docs/performance.md, "No adapter or metadata
+    reads in the daily dbt step")."""
     context.log.info(f"dbt build of the snapshot dates {start} .. {end}")
     args = [
         "build",
@@ -218,15 +180,15 @@ def _dbt_build(
         "--exclude-resource-type",
         "unit_test",
     ]
-    with dbt_window_in_environment(start, end), (nullcontext() if table_metadata else without_adapter_in_process()):
-        invocation = dbt.cli(args, context=context)
+    with nullcontext() if table_metadata else without_adapter_in_process():
+        invocation = dbt.cli(args, context=context, env=dbt_window_env(start, end))
     if TRUST_DBT_PROJECT.target != "duckdb" or not table_metadata:
         return _wait_for_dbt(invocation.stream())
     # On DuckDB the metadata can only be read once dbt has exited and released the file, so dagster-dbt waits
     # for the whole event stream first; but its wait (dagster._core.utils.imap) polls without sleeping while no
-    # event is queued, and that loop takes a core from DuckDB for the whole build (1.5x slower at 1M customers
-    # on two cores; docs/performance.md). Waiting here on dbt's output with blocking reads leaves it nothing to
-    # wait for.
+    # event is queued, and that loop takes a core from DuckDB for the whole build (docs/performance.md, the
+    # Dagster item of "Current code"). Waiting here on dbt's output with blocking reads leaves it nothing to wait
+    # for.
     events, failure = _wait_for_dbt(invocation.stream())
     try:
         # Row counts and column schemas in the UI (on BigQuery each would cost a query).
@@ -276,7 +238,7 @@ def _release_duckdb_in_this_process() -> None:
     dagster_dbt_translator=DAILY_TRANSLATOR,
 )
 def trust_dbt_daily_models(
-    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    context: AssetExecutionContext, dbt: TrustDbtCliResource, warehouse: WarehouseResource
 ) -> Iterator[Any]:
     """customer_360_definition, the shared feature families and the cohort features for the snapshot dates of
     the partition window."""
@@ -297,7 +259,7 @@ def trust_dbt_daily_models(
     name="trust_dbt_models",
     dagster_dbt_translator=TRANSLATOR,
 )
-def trust_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def trust_dbt_models(context: AssetExecutionContext, dbt: TrustDbtCliResource) -> Iterator[Any]:
     """Staging and intermediate views over the raw sources, and the outcome labels of the reference date."""
     reference_date = config.SETTINGS.model.reference_date
     events, failure = _dbt_build(context, dbt, reference_date, reference_date, table_metadata=True)

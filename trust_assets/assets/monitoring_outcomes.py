@@ -9,18 +9,17 @@ the dbt model ``outcome_labels`` compiled for the scoring date (see trust_assets
 
 # No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
 import json
-import os
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
 import polars as pl
-from dagster_dbt import DbtCliResource
 
 from resources.warehouse import DuckDBWarehouse, WarehouseResource
 from trust_assets.assets.reference import RULER_TABLE, column_schema, feature_table, markdown_table, read_feature_rows
 from trust_assets.config import COHORTS, SETTINGS, default_end_date, feature_names
+from trust_assets.dbt_project import TrustDbtCliResource, duckdb_environment
 from trust_assets.monitoring.explanations import ModelVersion, load_model_version
 from trust_assets.monitoring.fairness import (
     DISPARITY_MEASURE,
@@ -126,20 +125,17 @@ FAIRNESS_SPEC = _monitoring_spec(
 
 
 # --- dbt: the outcome model compiled for a scoring date ----------------------------------------------------------
-def outcome_sql(dbt: DbtCliResource, warehouse: WarehouseResource, scoring_date: date) -> str:
+def outcome_sql(dbt: TrustDbtCliResource, warehouse: WarehouseResource, scoring_date: date) -> str:
     """The SQL of the dbt model ``outcome_labels`` with the scoring date as its reference date.
 
     ``dbt compile`` renders the model for the date's window without building anything; the warehouse then
     runs that SELECT. The trained models' ``outcome_labels`` table is left untouched.
     """
-    if isinstance(warehouse, DuckDBWarehouse):
-        # dbt-duckdb names the catalog after the file: compile against the file this step reads.
-        os.environ["TRUST_DUCKDB_PATH"] = warehouse.path
+    # dbt-duckdb names the catalog after the file: compile against the file this step reads.
+    env = duckdb_environment(warehouse.path) if isinstance(warehouse, DuckDBWarehouse) else {}
     # Every var from config (as the dbt assets pass them), with the scoring date's window on top.
     dbt_vars = {**fixed_dbt_vars(), **outcome_dbt_vars(scoring_date, _MONTHS)}
-    invocation = dbt.cli(
-        ["compile", "--select", OUTCOME_MODEL, "--vars", json.dumps(dbt_vars)]
-    ).wait()
+    invocation = dbt.cli(["compile", "--select", OUTCOME_MODEL, "--vars", json.dumps(dbt_vars)], env=env).wait()
     for result in invocation.get_artifact("run_results.json").get("results", []):
         if result.get("unique_id", "").endswith(f".{OUTCOME_MODEL}") and result.get("unique_id", "").startswith(
             "model."
@@ -161,9 +157,7 @@ def read_outcomes(warehouse: WarehouseResource, sql: str) -> pl.DataFrame:
 
 
 # --- one scoring date ----------------------------------------------------------------------------------------------
-def scored_population(
-    warehouse: WarehouseResource, day: date, versions: dict[str, ModelVersion]
-) -> pl.DataFrame:
+def scored_population(warehouse: WarehouseResource, day: date, versions: dict[str, ModelVersion]) -> pl.DataFrame:
     """The published scores of a date with each row's model predictions (``p_churn, p_recontract, nrc_pred``)."""
     signal = warehouse.read(
         f"select cohort, customer_id, segment, region, trust_score, model_version from {{analytics}}.{SIGNAL_TABLE} "
@@ -198,7 +192,7 @@ def scored_population(
 
 
 def monitor_date(
-    warehouse: WarehouseResource, dbt: DbtCliResource, day: date, last_day: date, versions: dict[str, ModelVersion]
+    warehouse: WarehouseResource, dbt: TrustDbtCliResource, day: date, last_day: date, versions: dict[str, ModelVersion]
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[str, Any]]:
     """(performance rows, decile rows, fairness rows, facts) of one scoring date."""
     scored = scored_population(warehouse, day, versions)
@@ -246,7 +240,7 @@ def _metric(value: Any) -> float | None:
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def outcome_monitoring(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, dbt: DbtCliResource
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, dbt: TrustDbtCliResource
 ) -> Iterator[dg.MaterializeResult]:
     start, end = partition_window_dates(context)
     last_day = default_end_date()
