@@ -70,7 +70,7 @@ from asset_checks.validation import validate_frame
 from asset_checks.violations import EXAMPLE_ROWS, Violation, check_result, describe, failure
 from asset_checks.windows import label, window_of
 from resources.warehouse import WarehouseResource
-from synthetic_telco.raw_schema import RAW_TABLES, RawTable
+from source_contract.raw_tables import RAW_TABLES, RawTable
 from trust_assets.config import SETTINGS, default_end_date
 from trust_assets.owners import DATA_ENGINEERING
 from trust_assets.partition_events import add_daily_metadata, check_evaluations, outcome_of, run_days

@@ -32,10 +32,10 @@ import polars as pl
 from asset_checks.schemas import FINITE
 from asset_checks.violations import EXAMPLE_ROWS, Violation
 from resources.warehouse import WarehouseResource, sql_in_list
-from synthetic_telco.raw_schema import RawTable
+from source_contract.raw_tables import RawTable
 
 # --- the catalogue ------------------------------------------------------------------------------------------------
-# Contract types (raw_schema.py) and the engine type names of the same family. Integer widths and timestamp time
+# Contract types (raw_tables.py) and the engine type names of the same family. Integer widths and timestamp time
 # zones differ between engines (validation.normalise_families); DECIMAL amounts are a type change worth reporting.
 _FAMILIES: dict[str, tuple[str, ...]] = {
     "VARCHAR": ("VARCHAR", "STRING", "TEXT", "CHAR", "BPCHAR"),

@@ -24,7 +24,7 @@ from typing import Any
 import pandera.polars as pa
 import polars as pl
 
-from synthetic_telco.raw_schema import (
+from source_contract.raw_tables import (
     BROADBAND_TIERS,
     MOBILE_PLAN_TYPES,
     PRODUCTS,

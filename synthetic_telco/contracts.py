@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from source_contract.raw_tables import PRODUCTS
 from synthetic_telco.randomness import sigmoid
-from synthetic_telco.raw_schema import PRODUCTS
 from synthetic_telco.scenarios import PriceRise
 from synthetic_telco.timeline import Timeline, day_number
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from synthetic_telco.raw_schema import PRODUCTS, REGIONS
+from source_contract.raw_tables import PRODUCTS, REGIONS
 from synthetic_telco.timeline import MICROS_PER_DAY
 
 Frame = Mapping[str, NDArray]

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from source_contract.raw_tables import PRODUCTS, REGIONS
 from synthetic_telco.population import AREAS_PER_REGION
 from synthetic_telco.randomness import Randomness, Stream
-from synthetic_telco.raw_schema import PRODUCTS, REGIONS
 from synthetic_telco.scenarios import RegionalOutage
 from synthetic_telco.timeline import MICROS_PER_DAY, MICROS_PER_HOUR, Timeline, day_number
 

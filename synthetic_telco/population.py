@@ -12,8 +12,8 @@ from datetime import date
 import numpy as np
 from numpy.typing import NDArray
 
+from source_contract.raw_tables import BROADBAND_TIERS, MOBILE_PLAN_TYPES, REGIONS, TV_PACKAGES
 from synthetic_telco.randomness import Randomness, Stream, categorical, categorical_rows
-from synthetic_telco.raw_schema import BROADBAND_TIERS, MOBILE_PLAN_TYPES, REGIONS, TV_PACKAGES
 from synthetic_telco.timeline import NEVER, Timeline, add_months, day_number
 
 MOBILE, TV, BROADBAND = 0, 1, 2

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, Literal
 
-from synthetic_telco.raw_schema import PRODUCTS, RAW_TABLES_BY_NAME, REGIONS
+from source_contract.raw_tables import PRODUCTS, RAW_TABLES_BY_NAME, REGIONS
 
 SchemaChangeKind = Literal["rename", "retype", "drop"]
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

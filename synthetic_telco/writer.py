@@ -2,7 +2,7 @@
 
 A worker turns a chunk's numeric frames into Arrow tables (``to_arrow_table``: keys formatted by ``keys.py``,
 categories as dictionary arrays, dates and timestamps as their integer encodings); the parent only INSERTs
-them, computing ``loaded_at`` on the way. Column order and types come from ``raw_schema.RAW_TABLES``.
+them, computing ``loaded_at`` on the way. Column order and types come from ``source_contract.raw_tables.RAW_TABLES``.
 """
 
 from __future__ import annotations
@@ -17,12 +17,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from synthetic_telco import keys
-from synthetic_telco.accounts import EVENT_TYPES
-from synthetic_telco.care import CHANNELS, FAULT_TYPES, REASONS
-from synthetic_telco.keys import Frame
-from synthetic_telco.population import CUSTOMER_TYPES
-from synthetic_telco.raw_schema import (
+from source_contract.raw_tables import (
     BROADBAND_TIERS,
     MOBILE_PLAN_TYPES,
     PRODUCTS,
@@ -31,6 +26,11 @@ from synthetic_telco.raw_schema import (
     TV_PACKAGES,
     create_table_sql,
 )
+from synthetic_telco import keys
+from synthetic_telco.accounts import EVENT_TYPES
+from synthetic_telco.care import CHANNELS, FAULT_TYPES, REASONS
+from synthetic_telco.keys import Frame
+from synthetic_telco.population import CUSTOMER_TYPES
 from synthetic_telco.timeline import NEVER
 from synthetic_telco.truth import TRUTH_DDL
 

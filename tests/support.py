@@ -7,6 +7,9 @@ from pathlib import Path
 
 import duckdb
 
+# The repository evidence of a passing build that the test session's readiness gate reads (tests/conftest.py).
+EVIDENCE_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "repository_evidence.json"
+
 PRODUCT_ASSETS: tuple[str, ...] = (
     "customer_360_definition",
     "mobile_features",

@@ -5,14 +5,14 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from synthetic_telco import contract_doc
+from source_contract import contract_doc
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_source_contract_page_is_generated_from_the_contract() -> None:
     assert contract_doc.DOC_PATH.read_text() == contract_doc.render(), (
-        "docs/source_contract.md is stale: run `python -m synthetic_telco.contract_doc`"
+        "docs/source_contract.md is stale: run `python -m source_contract.contract_doc`"
     )
 
 

@@ -1,7 +1,7 @@
 """The package graph has no import cycle and no module imports another's private name.
 
 Read from the source with ``ast`` (imports inside functions included: a cycle hidden in a function is still a
-cycle), over the four packages of the product.
+cycle), over the five packages of the product.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("trust_assets", "asset_checks", "resources", "synthetic_telco")
+PACKAGES = ("trust_assets", "asset_checks", "resources", "source_contract", "synthetic_telco")
 
 
 def _modules() -> dict[str, Path]:
@@ -115,3 +115,20 @@ def test_no_private_name_is_imported_across_modules() -> None:
         if name.startswith("_") and not name.startswith("__") and _owner(target) not in (None, module)
     ]
     assert private == []
+
+
+def test_the_source_contract_stands_alone_and_the_product_does_not_read_the_generator() -> None:
+    edges = _edges()
+    package = {m: m.split(".")[0] for m in MODULES}
+    # The raw source contract reads nothing else of the project ...
+    assert {package[t] for m in MODULES if package[m] == "source_contract" for t in edges[m]} <= {"source_contract"}
+    # ... and the guards, the raw assets and the generator read it.
+    readers = {
+        m for m in MODULES if package[m] != "source_contract" for t in edges[m] if package[t] == "source_contract"
+    }
+    assert {"asset_checks.raw_contract", "trust_assets.assets.raw_sources", "synthetic_telco.writer"} <= readers
+    # The product never imports the generator, except the command line's `trust generate` (the demo's data).
+    generator_users = {
+        m for m in MODULES if package[m] != "synthetic_telco" for t in edges[m] if package[t] == "synthetic_telco"
+    }
+    assert all(m.startswith("trust_assets.cli") for m in generator_users), generator_users

@@ -16,16 +16,16 @@ import duckdb
 import pytest
 from scipy import stats
 
-from synthetic_telco import generate as generate_module
-from synthetic_telco.generate import GenerationReport, generate_telco
-from synthetic_telco.population import AREAS_PER_REGION
-from synthetic_telco.raw_schema import (
+from source_contract.raw_tables import (
     BROADBAND_TIERS,
     MOBILE_PLAN_TYPES,
     RAW_TABLES,
     RAW_TABLES_BY_NAME,
     TV_PACKAGES,
 )
+from synthetic_telco import generate as generate_module
+from synthetic_telco.generate import GenerationReport, generate_telco
+from synthetic_telco.population import AREAS_PER_REGION
 from synthetic_telco.scenarios import PriceRise, RegionalOutage, SchemaChange
 from synthetic_telco.truth import TRUTH_DDL
 from trust_assets.config import SETTINGS

@@ -127,7 +127,7 @@ def _warehouse_problem(args: argparse.Namespace) -> str | None:
     from trust_assets.config import SETTINGS
 
     if args.command == "demo" and not args.regenerate:
-        from synthetic_telco.raw_schema import RAW_TABLES
+        from source_contract.raw_tables import RAW_TABLES
 
         return warehouse_file.demo_problem(duckdb_path(), SETTINGS.raw_schema, [t.name for t in RAW_TABLES])
     command = f"models {args.models_command}" if args.command == "models" else args.command

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from benchmarks.daily import baseline_features_sql as sql
-from synthetic_telco.raw_schema import RAW_TABLES, create_table_sql
+from source_contract.raw_tables import RAW_TABLES, create_table_sql
 
 DAY = date(2025, 7, 31)
 

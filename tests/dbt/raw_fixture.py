@@ -23,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from synthetic_telco.raw_schema import RAW_TABLES, RAW_TABLES_BY_NAME, create_table_sql
+from source_contract.raw_tables import RAW_TABLES, RAW_TABLES_BY_NAME, create_table_sql
 
 SNAPSHOT = date(2025, 7, 31)
 HISTORY_START = date(2024, 8, 1)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from synthetic_telco.raw_schema import RAW_TABLES
+from source_contract.raw_tables import RAW_TABLES
 from trust_assets import config
 from trust_assets.dbt_project import DBT_PROJECT_DIR, dbt_resource, without_adapter_in_process
 from trust_assets.partitions import (

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import sqlglot
 
-from synthetic_telco.contract_doc import bigquery_ddl
-from synthetic_telco.raw_schema import RAW_TABLES, RawTable
+from source_contract.contract_doc import bigquery_ddl
+from source_contract.raw_tables import RAW_TABLES, RawTable
 from tests.dbt.conftest import DbtSandbox
 from tests.dbt.pruning import pruning_problems, raw_tables_read
 

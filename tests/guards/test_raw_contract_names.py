@@ -10,7 +10,7 @@ import duckdb
 from asset_checks.raw_contract import _one_live_line_per_customer
 from asset_checks.raw_window import read_catalogue
 from resources.warehouse import DuckDBWarehouse
-from synthetic_telco.raw_schema import RAW_TABLES_BY_NAME, create_table_sql
+from source_contract.raw_tables import RAW_TABLES_BY_NAME, create_table_sql
 
 DAY = date(2026, 2, 28)
 

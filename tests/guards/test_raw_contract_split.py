@@ -21,7 +21,7 @@ from asset_checks.raw_loads import CHANGED_RULE
 from asset_checks.raw_window import Catalogue, structure_violations, type_family
 from asset_checks.schemas import raw_schema
 from resources.warehouse import DuckDBWarehouse
-from synthetic_telco.raw_schema import RAW_TABLES_BY_NAME
+from source_contract.raw_tables import RAW_TABLES_BY_NAME
 from tests.bigquery.recording import RECORDED, RecordingDuckDBWarehouse, statement_problems
 from trust_assets.config import SETTINGS
 

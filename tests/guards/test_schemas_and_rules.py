@@ -23,7 +23,7 @@ from asset_checks.schemas import (
 from asset_checks.trust_signal_guard import trust_signal_violations, validate_trust_signal
 from asset_checks.validation import validate_frame
 from asset_checks.violations import Violation, check_result
-from synthetic_telco.raw_schema import RAW_TABLES
+from source_contract.raw_tables import RAW_TABLES
 from tests.guards import frames
 from trust_assets.config import COHORTS, feature_names
 from trust_assets.scoring.reference_stats import RULER_SCHEMA, ruler_fingerprint

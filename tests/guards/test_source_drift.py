@@ -23,7 +23,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from synthetic_telco.raw_schema import RAW_TABLES
+from source_contract.raw_tables import RAW_TABLES
 from tests.dbt.conftest import DbtSandbox
 from tests.guards.conftest import DAILY_TABLES, fingerprints
 from trust_assets.partitions import dbt_window_env, fixed_dbt_vars

@@ -127,3 +127,19 @@ def test_report_is_self_contained_with_plots_and_placeholders() -> None:
         ReportInputs(**{**inputs.__dict__, "deciles": deciles})
     )
     assert 'data-plot="decile-lift"' in with_deciles and "Decile lift: not yet available" not in with_deciles
+
+
+def test_report_escapes_values_and_says_how_many_rows_it_left_out() -> None:
+    # The page is an autoescaped template: a value that looks like markup is shown as text, never run.
+    drift = _drift_rows(DAY).with_columns(pl.lit("<script>alert(1)</script>").alias("feature"))
+    canary = pl.DataFrame({"cohort": ["tv"] * 65, "group": ["canary & co"] * 65, "mean": [0.1] * 65})
+    page = render_report(
+        ReportInputs(
+            day=DAY, drift=drift, drift_history=drift, scores=_score_rows(DAY), psi_investigate=0.1,
+            psi_significant=0.25, canary=canary,
+        )
+    )
+    assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<td>canary &amp; co</td>" in page and "5 more rows not shown." in page
+    assert "<section id='canary'>" in page and "<section id='probation'>" not in page
+    assert page.startswith("<!DOCTYPE html>") and page.count("<style>") == 1 and "}}" not in page

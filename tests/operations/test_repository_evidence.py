@@ -3,15 +3,19 @@ from that artefact only, so a deployed image without tests/ and docs/ is judged 
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 from resources.warehouse import DuckDBWarehouse
 from tests.operations.variants import champion
+from tests.support import EVIDENCE_FIXTURE
 from trust_assets.config import PROJECT_ROOT
 from trust_assets.definitions import defs
 from trust_assets.operations.gate import evaluate_gate
-from trust_assets.operations.repository_evidence import junit_results, load, main, record
+from trust_assets.operations.repository_evidence import EVIDENCE_ENV, evidence_path, junit_results, load, main, record
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest">
@@ -50,6 +54,16 @@ def test_recorded_evidence_reads_back_and_names_what_the_runbook_lacks(tmp_path:
     assert read is not None and read.feature_test_files == ["test_dbt_build.py"]
     assert read.runbook_topics_missing == ["promot", "07:00"] and read.rollback_command_documented
     assert load(tmp_path / "absent.json") is None
+
+
+def test_the_test_sessions_fixture_is_evidence_of_a_passing_build(tmp_path: Path) -> None:
+    # tests/conftest.py points the gate at this artefact: it has the shape a build records, and passes.
+    fixture = load(EVIDENCE_FIXTURE)
+    assert os.environ[EVIDENCE_ENV] == str(EVIDENCE_FIXTURE) and evidence_path() == EVIDENCE_FIXTURE
+    assert fixture is not None and fixture.feature_test_files and fixture.feature_test_results is not None
+    assert fixture.feature_test_results.failed == 0 and fixture.feature_test_results.passed > 0
+    assert fixture.runbook_present and not fixture.runbook_topics_missing and fixture.rollback_command_documented
+    assert set(json.loads(EVIDENCE_FIXTURE.read_text())) == set(asdict(record(tmp_path / "e.json")))
 
 
 def test_the_command_refuses_a_missing_report_in_one_line(tmp_path: Path, capsys) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from synthetic_telco.raw_schema import RAW_TABLES, RawTable
+from source_contract.raw_tables import RAW_TABLES, RawTable
 from trust_assets.owners import DATA_ENGINEERING
 
 

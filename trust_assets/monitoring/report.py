@@ -4,6 +4,9 @@ Sections: feature drift per feature (today's PSI with the bands), drift over rec
 the score distribution against the reference population, and, when the outcome and fairness monitors have
 produced them for the date, decile lift and fairness. No external file, script or font: the page opens from
 a mail attachment or a file share as well as from the Dagster UI's link.
+
+The page is the Jinja2 template ``templates/report.html.j2`` (autoescaped); this module computes what it shows:
+the tables as text (:func:`table`) and the plots as SVG fragments, whose labels are escaped where they are drawn.
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
+import jinja2
 import polars as pl
+from markupsafe import Markup
 
 from trust_assets.monitoring.drift import INVESTIGATE, SIGNIFICANT, STABLE
 from trust_assets.monitoring.prediction_distribution import histogram_edges
@@ -31,6 +37,8 @@ def _colour(row: dict[str, object] | None) -> str:
     if row.get("drifted"):
         return DRIFTED_COLOUR
     return BAND_COLOURS.get(row.get("band"), "#999")  # type: ignore[arg-type]
+
+
 FONT = "font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif"
 
 
@@ -93,7 +101,7 @@ def psi_bar_chart(drift: pl.DataFrame, cohort: str, investigate: float, signific
         body.append(
             f'<rect class="bar" x="{left}" y="{y + 2}" width="{max(value * scale, 1):.1f}" height="{bar_h - 4}" '
             f'fill="{_colour(r)}"><title>{esc(r["feature"])}: PSI {fmt(r["psi"])}, '
-            f'W {fmt(r["wasserstein_sd"])} sd</title></rect>'
+            f"W {fmt(r['wasserstein_sd'])} sd</title></rect>"
         )
         flag = " drifted" if r.get("drifted") else ""
         body.append(f'<text x="{left + value * scale + 4:.1f}" y="{y + 12}">{fmt(r["psi"])}{flag}</text>')
@@ -145,8 +153,10 @@ def drift_heatmap(history: pl.DataFrame, cohort: str, investigate: float, signif
         ("drifted: beyond the reference's own variation", DRIFTED_COLOUR),
     )
     for name, colour in legend:
-        body.append(f'<rect x="{x}" y="{height - 12}" width="10" height="10" fill="{colour}"/>'
-                    f'<text x="{x + 13}" y="{height - 3}">{esc(name)}</text>')
+        body.append(
+            f'<rect x="{x}" y="{height - 12}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{x + 13}" y="{height - 3}">{esc(name)}</text>'
+        )
         x += 16 + 6 * len(name)
     return _svg(width, height, body, "drift-heatmap", f"PSI band by day, {cohort}")
 
@@ -165,7 +175,7 @@ def score_histogram(row: dict[str, object]) -> str:
     bar_w = plot_w / len(counts)
     body = [
         f'<text x="{left}" y="13" font-weight="600">Trust score: {esc(row["snapshot_date"])} (bars) vs reference '
-        f'{esc(row["reference_date"])} (line), {esc(row["cohort"])}</text>'
+        f"{esc(row['reference_date'])} (line), {esc(row['cohort'])}</text>"
     ]
     for i, share in enumerate(shares):
         h = share / peak * plot_h
@@ -223,45 +233,55 @@ def grouped_bars(frame: pl.DataFrame, category: str, series: Sequence[str], titl
 
 
 # --- tables and sections ---------------------------------------------------------------------------------------
-def html_table(frame: pl.DataFrame, max_rows: int = 60) -> str:
-    head = "".join(f"<th>{esc(c)}</th>" for c in frame.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{esc(fmt(v))}</td>" for v in row) + "</tr>" for row in frame.head(max_rows).iter_rows()
-    )
-    more = f"<p class='note'>{frame.height - max_rows} more rows not shown.</p>" if frame.height > max_rows else ""
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+@dataclass(frozen=True)
+class Table:
+    """A frame as the template shows it: column names, the first rows as text, and how many rows were left out."""
+
+    columns: list[str]
+    rows: list[list[str]]
+    hidden: int
+
+
+@dataclass(frozen=True)
+class PlotsAndTable:
+    plots: list[Markup]
+    table: Table
+
+
+def table(frame: pl.DataFrame, max_rows: int = 60) -> Table:
+    rows = [[fmt(v) for v in row] for row in frame.head(max_rows).iter_rows()]
+    return Table(frame.columns, rows, max(frame.height - max_rows, 0))
 
 
 def _numeric(frame: pl.DataFrame) -> list[str]:
     return [c for c, t in frame.schema.items() if t.is_numeric()]
 
 
-def _decile_section(deciles: pl.DataFrame | None) -> str:
+def _decile_section(deciles: pl.DataFrame | None) -> PlotsAndTable | None:
     if deciles is None or deciles.height == 0:
-        return "<p class='missing'>Decile lift: not yet available for this date.</p>"
+        return None
     decile_col = next((c for c in deciles.columns if "decile" in c.lower()), None)
     rates = [c for c in _numeric(deciles) if "rate" in c.lower()]
-    parts: list[str] = []
+    plots: list[Markup] = []
     if decile_col and rates:
         groups = deciles["cohort"].unique().sort().to_list() if "cohort" in deciles.columns else [None]
         for cohort in groups:
             part = deciles if cohort is None else deciles.filter(pl.col("cohort") == cohort)
             part = part.sort(decile_col)
             title = f"Outcome rates by trust-score decile{'' if cohort is None else f' ({cohort})'}"
-            parts.append(grouped_bars(part, decile_col, rates[:3], title, "decile-lift"))
-    parts.append(html_table(deciles))
-    return "".join(parts)
+            plots.append(Markup(grouped_bars(part, decile_col, rates[:3], title, "decile-lift")))
+    return PlotsAndTable(plots, table(deciles))
 
 
-def _fairness_section(fairness: pl.DataFrame | None) -> str:
+def _fairness_section(fairness: pl.DataFrame | None) -> PlotsAndTable | None:
     if fairness is None or fairness.height == 0:
-        return "<p class='missing'>Fairness: not yet available for this date.</p>"
+        return None
     group_col = next((c for c in ("group_value", "group", "region", "segment") if c in fairness.columns), None)
     numeric = _numeric(fairness)
     measure = next((c for c in ("trust_mean", "mean_trust_score") if c in numeric), None)
     measure = measure or next((c for c in numeric if "mean" in c.lower()), None)
     measure = measure or next((c for c in numeric if "disparity" in c.lower()), None)
-    parts: list[str] = []
+    plots: list[Markup] = []
     if group_col and measure:
         groups = fairness["cohort"].unique().sort().to_list() if "cohort" in fairness.columns else [None]
         for cohort in groups:
@@ -271,25 +291,30 @@ def _fairness_section(fairness: pl.DataFrame | None) -> str:
                 pl.concat_str([pl.col(c).cast(pl.String) for c in label_parts], separator=":").alias("_group")
             ).head(16)
             title = f"{measure} by group{'' if cohort is None else f' ({cohort})'}"
-            parts.append(grouped_bars(labelled, "_group", [measure], title, "fairness"))
-    parts.append(html_table(fairness))
-    return "".join(parts)
+            plots.append(Markup(grouped_bars(labelled, "_group", [measure], title, "fairness")))
+    return PlotsAndTable(plots, table(fairness))
 
 
-def _outcomes_as_of(outcomes_date: date | None, day: date) -> str:
-    """Which scoring date the outcome sections describe, when it is not the report's own day."""
-    if outcomes_date is None or outcomes_date == day:
-        return ""
-    return (
-        f"<p class='note'>Scores of {esc(outcomes_date)}: the latest scoring date whose outcome window has closed "
-        "(what customers did in the months after a date is known only once those months have passed).</p>"
+def _optional_table(frame: pl.DataFrame | None) -> Table | None:
+    return table(frame) if frame is not None and frame.height else None
+
+
+@cache
+def _template() -> jinja2.Template:
+    """The page template (templates/report.html.j2), loaded once on first use; autoescaped, strict on names."""
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("trust_assets.monitoring", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
+    return environment.get_template("report.html.j2")
 
 
-def render_report(inputs: ReportInputs) -> str:
-    """The whole page as one HTML string."""
-    day = inputs.day
-    cohorts = sorted(set(inputs.drift["cohort"].to_list()) | set(inputs.scores["cohort"].to_list()))
+def _summary(inputs: ReportInputs) -> pl.DataFrame:
+    """One row per cohort: drift bands, the largest PSI and the score distribution's figures."""
     summary = (
         inputs.drift.group_by("cohort")
         .agg(
@@ -313,72 +338,54 @@ def render_report(inputs: ReportInputs) -> str:
             on="cohort",
             how="left",
         )
-    sections = [f"<h2>Summary</h2>{html_table(summary)}"]
-    for cohort in cohorts:
-        score_row = inputs.scores.filter(pl.col("cohort") == cohort)
-        score_plot = score_histogram(score_row.row(0, named=True)) if score_row.height else (
-            "<p class='missing'>No score distribution for this date.</p>"
+    return summary
+
+
+def _cohort(inputs: ReportInputs, cohort: str) -> dict[str, object]:
+    score_row = inputs.scores.filter(pl.col("cohort") == cohort)
+    drift = (
+        inputs.drift.filter(pl.col("cohort") == cohort)
+        .select(
+            "feature",
+            "psi",
+            "band",
+            "wasserstein_sd",
+            "reference_max_wasserstein_sd",
+            "excess_wasserstein_sd",
+            "drifted",
+            "current_mean",
+            "reference_mean",
+            "missing_share",
         )
-        sections.append(
-            f"<section class='cohort' id='{esc(cohort)}'><h2>{esc(cohort.capitalize())}</h2>"
-            "<div class='row'>"
-            + psi_bar_chart(inputs.drift, cohort, inputs.psi_investigate, inputs.psi_significant)
-            + score_plot
-            + "</div>"
-            + drift_heatmap(inputs.drift_history, cohort, inputs.psi_investigate, inputs.psi_significant)
-            + "<details><summary>Drift per feature</summary>"
-            + html_table(
-                inputs.drift.filter(pl.col("cohort") == cohort)
-                .select("feature", "psi", "band", "wasserstein_sd", "reference_max_wasserstein_sd",
-                        "excess_wasserstein_sd", "drifted", "current_mean", "reference_mean", "missing_share")
-                .sort("psi", descending=True, nulls_last=True)
-            )
-            + "</details></section>"
-        )
-    as_of = _outcomes_as_of(inputs.outcomes_date, day)
-    sections.append(
-        f"<section id='deciles'><h2>Decile lift</h2>{as_of}{_decile_section(inputs.deciles)}</section>"
+        .sort("psi", descending=True, nulls_last=True)
     )
-    sections.append(f"<section id='fairness'><h2>Fairness</h2>{_fairness_section(inputs.fairness)}</section>")
-    if inputs.outcome_performance is not None and inputs.outcome_performance.height:
-        sections.append(
-            f"<section id='outcomes'><h2>Matured outcomes</h2>{as_of}{html_table(inputs.outcome_performance)}"
-            "</section>"
-        )
-    else:
-        sections.append(
-            "<section id='outcomes'><h2>Matured outcomes</h2>"
-            "<p class='missing'>Matured-outcome performance: not yet available for this date.</p></section>"
-        )
-    if inputs.canary is not None and inputs.canary.height:
-        sections.append(
-            "<section id='canary'><h2>Canary</h2><p class='note'>Customers published with the candidate's scores "
-            "(the canary) against the rest, published with the champion's. The groups are different customers: "
-            "read a difference together with the shadow comparison, which scores the same customers with both."
-            f"</p>{html_table(inputs.canary)}</section>"
-        )
-    if inputs.probation is not None and inputs.probation.height:
-        sections.append(
-            "<section id='probation'><h2>Probation guards</h2><p class='note'>A promoted model against the one it "
-            "replaced, on the same customers, each day of its probation (thresholds in docs/operating_loop.md)."
-            f"</p>{html_table(inputs.probation.sort('cohort', 'snapshot_date'))}</section>"
-        )
-    style = (
-        f"body{{{FONT};margin:24px;color:#222;max-width:1300px}} h1{{font-size:22px}} h2{{font-size:17px;"
-        "margin-top:28px;border-bottom:1px solid #ddd}} table{border-collapse:collapse;font-size:12px;margin:8px 0}"
-        " td,th{border:1px solid #ddd;padding:3px 7px;text-align:right} th{background:#f3f3f3}"
-        " td:first-child,th:first-child{text-align:left} .row{display:flex;flex-wrap:wrap;gap:18px}"
-        " .missing{color:#777;font-style:italic} .note{color:#777} svg.plot{background:#fff}"
-    )
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>Trust index monitoring {day.isoformat()}</title><style>{style}</style></head><body>"
-        f"<h1>Trust index monitoring: {day.isoformat()}</h1>"
-        "<p>Feature drift against the frozen reference period (PSI bands "
-        f"{inputs.psi_investigate:g} / {inputs.psi_significant:g}; Wasserstein distance in reference standard "
-        "deviations; a feature has <em>drifted</em> when it is significant and moved further than any month of "
-        "the reference period did), the score distribution against the reference population of the model "
-        "version, and the outcome and fairness monitors when available. See docs/monitoring.md for how to read it.</p>"
-        + "".join(sections)
-        + "</body></html>"
+    investigate, significant = inputs.psi_investigate, inputs.psi_significant
+    return {
+        "name": cohort,
+        "title": cohort.capitalize(),
+        "psi_plot": Markup(psi_bar_chart(inputs.drift, cohort, investigate, significant)),
+        "score_plot": Markup(score_histogram(score_row.row(0, named=True))) if score_row.height else None,
+        "heatmap": Markup(drift_heatmap(inputs.drift_history, cohort, investigate, significant)),
+        "drift": table(drift),
+    }
+
+
+def render_report(inputs: ReportInputs) -> str:
+    """The whole page as one HTML string, from templates/report.html.j2."""
+    cohorts = sorted(set(inputs.drift["cohort"].to_list()) | set(inputs.scores["cohort"].to_list()))
+    outcomes_date = inputs.outcomes_date if inputs.outcomes_date not in (None, inputs.day) else None
+    probation = inputs.probation.sort("cohort", "snapshot_date") if inputs.probation is not None else None
+    return _template().render(
+        day=inputs.day.isoformat(),
+        font=FONT,
+        investigate=f"{inputs.psi_investigate:g}",
+        significant=f"{inputs.psi_significant:g}",
+        summary=table(_summary(inputs)),
+        cohorts=[_cohort(inputs, cohort) for cohort in cohorts],
+        outcomes_date=outcomes_date,
+        deciles=_decile_section(inputs.deciles),
+        fairness=_fairness_section(inputs.fairness),
+        outcome_performance=_optional_table(inputs.outcome_performance),
+        canary=_optional_table(inputs.canary),
+        probation=_optional_table(probation),
     )

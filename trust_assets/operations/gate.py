@@ -46,6 +46,10 @@ DAILY_JOB = "daily_trust_job"
 RETRAIN_JOB = "retrain_models_job"
 ROLLBACK_JOB = "rollback_model_job"
 FEATURE_TABLES = ("mobile_features", "tv_features", "broadband_features")
+# Dagster keeps the run status a run-status sensor watches private, so an alerting sensor states it in its public
+# metadata under this key (the value a ``dg.DagsterRunStatus`` value, e.g. "FAILURE"), beside the decorator that
+# sets it (run_failure_alert_sensor in operations/jobs.py); item 3 reads it there.
+ALERTS_ON_RUN_STATUS = "alerts_on_run_status"
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,12 @@ def _sensors(location: dg.RepositoryDefinition) -> list[Any]:
     return list(location.sensor_defs)
 
 
+def _alerts_on(sensor: dg.SensorDefinition) -> str | None:
+    """The run status a run-status sensor says it alerts on (its metadata, ALERTS_ON_RUN_STATUS), if any."""
+    value = (sensor.metadata or {}).get(ALERTS_ON_RUN_STATUS)
+    return str(getattr(value, "value", value)) if value is not None else None
+
+
 def _sensor_targets(sensor: Any) -> set[str]:
     names: set[str] = set()
     for target in getattr(sensor, "targets", []) or []:
@@ -209,11 +219,9 @@ def _scoring_job(ctx: _Context) -> GateItem:
         retries = int(ctx.location.get_job(DAILY_JOB).tags.get("dagster/max_retries", 0))
     except Exception:
         retries = 0
-    # Dagster exposes a run-status sensor's status only as a private attribute.
-    failure = dg.DagsterRunStatus.FAILURE
     alerts = [
         s.name for s in _sensors(ctx.location)
-        if isinstance(s, dg.RunStatusSensorDefinition) and getattr(s, "_run_status", None) == failure
+        if isinstance(s, dg.RunStatusSensorDefinition) and _alerts_on(s) == dg.DagsterRunStatus.FAILURE.value
     ]
     ok = retries >= 1 and bool(alerts)
     return GateItem(

@@ -21,7 +21,7 @@ from trust_assets.monitoring.alerts import default_sink
 from trust_assets.operations.approval import approve
 from trust_assets.operations.audit import ActorError, resolve_actor
 from trust_assets.operations.canary import start_canary, stop_canary
-from trust_assets.operations.gate import CodeLocationHandle, evaluate_gate
+from trust_assets.operations.gate import ALERTS_ON_RUN_STATUS, CodeLocationHandle, evaluate_gate
 from trust_assets.operations.guard_alerts import rollback_done_alert
 from trust_assets.operations.lifecycle import archive, start_shadow
 from trust_assets.operations.promotion import promote
@@ -317,6 +317,8 @@ def archive_model_job() -> None:
     "a promotion or a rollback): logs an error naming the run and the runbook, and appends it to "
     "$DAGSTER_HOME/alerts/run_failures.jsonl.",
     default_status=dg.DefaultSensorStatus.RUNNING,
+    # What the decorator watches, stated publicly for the readiness gate (item 3) and the UI.
+    metadata={ALERTS_ON_RUN_STATUS: dg.DagsterRunStatus.FAILURE.value},
 )
 def run_failure_alert_sensor(context: dg.RunFailureSensorContext) -> None:
     run = context.dagster_run

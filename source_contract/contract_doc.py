@@ -1,6 +1,6 @@
-"""Render the raw source contract (raw_schema.py) as docs/source_contract.md.
+"""Render the raw source contract (source_contract/raw_tables.py) as docs/source_contract.md.
 
-``python -m synthetic_telco.contract_doc`` rewrites the file; a test fails when it is out of date.
+``python -m source_contract.contract_doc`` rewrites the file; a test fails when it is out of date.
 """
 
 from __future__ import annotations
@@ -8,13 +8,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from synthetic_telco.raw_schema import RAW_TABLES, RawTable, partition_expression
+from source_contract.raw_tables import RAW_TABLES, RawTable, partition_expression
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "source_contract.md"
 
 # BigQuery types of the DuckDB types the contract uses.
-BIGQUERY_TYPES = {"VARCHAR": "STRING", "DATE": "DATE", "TIMESTAMP": "TIMESTAMP", "DOUBLE": "FLOAT64",
-                  "INTEGER": "INT64", "BOOLEAN": "BOOL"}
+BIGQUERY_TYPES = {
+    "VARCHAR": "STRING",
+    "DATE": "DATE",
+    "TIMESTAMP": "TIMESTAMP",
+    "DOUBLE": "FLOAT64",
+    "INTEGER": "INT64",
+    "BOOLEAN": "BOOL",
+}
 
 INTRO = """# The source contract: bring your own raw tables
 
@@ -50,7 +56,7 @@ silently drop out of the features):
 
 The staged tables carry the canonical keys; other ids (`payment_id`, `contact_id`, ...) are taken as delivered.
 
-This page is generated from `synthetic_telco/raw_schema.py` by `python -m synthetic_telco.contract_doc`.
+This page is generated from `source_contract/raw_tables.py` by `python -m source_contract.contract_doc`.
 """
 
 
@@ -68,8 +74,10 @@ def bigquery_ddl(table: RawTable, dataset: str = "raw") -> str:
 def _layout(table: RawTable) -> str:
     if table.partition_by is None:
         return "BigQuery layout: not partitioned (read whole by every daily run).\n"
-    return (f"BigQuery layout: partitioned by day on `{table.partition_by}`, clustered by "
-            f"{', '.join(f'`{c}`' for c in table.cluster_by)}.\n")
+    return (
+        f"BigQuery layout: partitioned by day on `{table.partition_by}`, clustered by "
+        f"{', '.join(f'`{c}`' for c in table.cluster_by)}.\n"
+    )
 
 
 DDL_INTRO = """
@@ -84,12 +92,16 @@ history on purpose.
 def render() -> str:
     parts = [INTRO]
     for table in RAW_TABLES:
-        parts.append(f"\n## `raw.{table.name}`\n\n{table.description}\n\nGrain: one row per "
-                     f"{', '.join(f'`{g}`' for g in table.grain)}. {_layout(table)}")
+        parts.append(
+            f"\n## `raw.{table.name}`\n\n{table.description}\n\nGrain: one row per "
+            f"{', '.join(f'`{g}`' for g in table.grain)}. {_layout(table)}"
+        )
         parts.append("| column | DuckDB type | BigQuery type | nullable | meaning |\n| --- | --- | --- | --- | --- |")
         for c in table.columns:
-            parts.append(f"| `{c.name}` | {c.type} | {BIGQUERY_TYPES[c.type]} | {'yes' if c.nullable else 'no'} "
-                         f"| {c.description} |")
+            parts.append(
+                f"| `{c.name}` | {c.type} | {BIGQUERY_TYPES[c.type]} | {'yes' if c.nullable else 'no'} "
+                f"| {c.description} |"
+            )
     parts.append(DDL_INTRO)
     parts.append("```sql\n" + "\n\n".join(bigquery_ddl(t) for t in RAW_TABLES if t.partition_by) + "\n```")
     return "\n".join(parts) + "\n"

@@ -1,5 +1,6 @@
-"""The operating loop in the code location and on the command line: jobs with typed config, the retraining
-schedule (stopped by default), the shadow asset in the daily job, and ``--help`` on every command."""
+"""The operating loop's requests: the retrain job refuses what it cannot honour, every ``trust models`` command has
+``--help``, a refused command exits with status one, and the training settings move the outcome window. (Which jobs,
+schedules and sensors the code location holds is asserted in tests/test_definitions.py.)"""
 
 from __future__ import annotations
 
@@ -10,38 +11,8 @@ import pytest
 from trust_assets.cli import build_parser
 from trust_assets.config import SETTINGS
 
-OPERATION_JOBS = {
-    "retrain_models_job": ("retrain_models", {"cohorts", "reference_date", "reason", "requested_by"}),
-    "start_shadow_job": ("start_shadow", {"model_version", "actor", "reason"}),
-    "readiness_gate_job": ("readiness_gate", {"model_version"}),
-    "approve_model_job": ("approve_model", {"model_version", "approver", "reason"}),
-    "promote_model_job": ("promote_model", {"model_version", "actor", "reason"}),
-    "rollback_model_job": ("rollback_model", {"cohort", "actor", "reason", "evidence"}),
-    "archive_model_job": ("archive_model", {"model_version", "actor", "reason"}),
-    "start_canary_job": ("start_canary", {"model_version", "actor", "reason"}),
-    "stop_canary_job": ("stop_canary", {"model_version", "actor", "reason"}),
-}
 COMMANDS = ["list", "train", "shadow", "gate", "approve", "canary", "canary-stop", "promote", "rollback", "archive",
             "audit"]
-
-
-def test_jobs_have_typed_config_and_the_schedule_is_stopped() -> None:
-    import dagster as dg
-
-    from trust_assets.definitions import defs
-
-    for job_name, (op_name, fields) in OPERATION_JOBS.items():
-        job = defs.resolve_job_def(job_name)
-        config_fields = set(job.graph.node_named(op_name).definition.config_schema.config_type.fields)
-        assert fields <= config_fields, (job_name, config_fields)
-    schedule = defs.resolve_schedule_def("retrain_models_schedule")
-    assert schedule.cron_schedule == SETTINGS.operations.retrain_cron
-    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
-    assert schedule.job_name == "retrain_models_job"
-    daily = defs.resolve_job_def("daily_trust_job")
-    assert dg.AssetKey(SETTINGS.operations.shadow_table) in daily.asset_layer.executable_asset_keys
-    failure_sensor = defs.resolve_sensor_def("run_failure_alert_sensor")
-    assert isinstance(failure_sensor, dg.RunStatusSensorDefinition)
 
 
 def test_retrain_config_defaults_and_refusals(tmp_path: Path) -> None:
@@ -103,17 +74,3 @@ def test_training_settings_move_the_outcome_window() -> None:
     assert (moved.outcome_start, moved.outcome_end) == (date(2025, 7, 1), date(2025, 12, 31))
     assert moved.logistic_c == 0.05 and moved.ridge_alpha == SETTINGS.model.ridge_alpha
 
-
-def test_probation_assets_run_daily_and_the_rollback_sensor_targets_the_rollback_job() -> None:
-    import dagster as dg
-
-    from trust_assets.definitions import defs
-
-    daily = defs.resolve_job_def("daily_trust_job").asset_layer.executable_asset_keys
-    probation = SETTINGS.probation
-    assert {dg.AssetKey(probation.previous_champion_table), dg.AssetKey(probation.guard_table)} <= daily
-    sensor = defs.resolve_sensor_def("automatic_rollback_sensor")
-    assert [t.job_name for t in sensor.targets] == ["rollback_model_job"]
-    # The tests run on the local target: the sensor waits to be started there, and runs by itself on BigQuery.
-    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
-    assert f"{probation.consecutive_days} consecutive days" in (sensor.description or "")

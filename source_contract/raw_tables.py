@@ -1,8 +1,11 @@
 """The source contract: the raw tables the pipeline reads, as an operator's warehouse receives them.
 
-The synthetic generator writes exactly these tables into the ``raw`` schema, and the dbt sources
-(``dbt_project/models/staging/_sources.yml``) declare the same columns; a test keeps the two in step.
-Real users bring their own tables with these names, columns and types (docs/source_contract.md).
+One definition for every reader: the synthetic generator writes exactly these tables into the ``raw`` schema
+(synthetic_telco/writer.py), the raw contract checks and guards validate them (asset_checks/), the raw source
+assets declare them (trust_assets/assets/raw_sources.py), and the dbt sources
+(``dbt_project/models/staging/_sources.yml``) declare the same tables and columns, which
+``tests/dbt/test_dbt_project_files.py`` keeps in step. Real users bring their own tables with these names, columns
+and types (docs/source_contract.md, generated from this module).
 
 Every table carries ``loaded_at`` (the time the row landed in the warehouse), used for source freshness.
 """
@@ -49,9 +52,12 @@ RAW_TABLES: tuple[RawTable, ...] = (
             C("customer_id", "VARCHAR", "CRM customer key, e.g. C0000001"),
             C("signup_date", "DATE", "Date the customer relationship started"),
             C("region", "VARCHAR", "Home region: north, south, east, west or capital"),
-            C("network_area", "VARCHAR",
-              "Home network area (exchange or cell cluster) within the region, e.g. north-017; the customer is "
-              "exposed to the outages of this area"),
+            C(
+                "network_area",
+                "VARCHAR",
+                "Home network area (exchange or cell cluster) within the region, e.g. north-017; the customer is "
+                "exposed to the outages of this area",
+            ),
             C("birth_year", "INTEGER", "Year of birth of the account holder"),
             C("customer_type", "VARCHAR", "consumer or small_business"),
             LOADED_AT,
@@ -80,8 +86,11 @@ RAW_TABLES: tuple[RawTable, ...] = (
             C("icoms_account_uid", "VARCHAR", "ICOMS fixed-line account id, shared by a customer's TV and Broadband"),
             C("customer_id", "VARCHAR", "Owning customer"),
             C("product", "VARCHAR", "tv or broadband"),
-            C("package", "VARCHAR",
-              "TV package (basic, entertainment, premium) or broadband tier (bb_100, bb_500, bb_1000)"),
+            C(
+                "package",
+                "VARCHAR",
+                "TV package (basic, entertainment, premium) or broadband tier (bb_100, bb_500, bb_1000)",
+            ),
             C("provisioned_mbps", "INTEGER", "Provisioned download speed; NULL for TV", nullable=True),
             C("monthly_fee", "DOUBLE", "Monthly fee at activation (price changes arrive as contract events)"),
             C("start_date", "DATE", "Activation date"),
@@ -208,9 +217,12 @@ RAW_TABLES: tuple[RawTable, ...] = (
         (
             C("outage_id", "VARCHAR", "Outage key"),
             C("region", "VARCHAR", "Affected region"),
-            C("network_area", "VARCHAR",
-              "Affected network area within the region, e.g. north-017; NULL when the whole region was affected",
-              nullable=True),
+            C(
+                "network_area",
+                "VARCHAR",
+                "Affected network area within the region, e.g. north-017; NULL when the whole region was affected",
+                nullable=True,
+            ),
             C("product", "VARCHAR", "mobile, tv or broadband"),
             C("start_ts", "TIMESTAMP", "When the outage started"),
             C("duration_minutes", "DOUBLE", "Outage duration in minutes"),
@@ -230,8 +242,12 @@ RAW_TABLES: tuple[RawTable, ...] = (
             C("event_type", "VARCHAR", "termination, recontract or price_change"),
             C("event_date", "DATE", "Effective date of the event"),
             C("new_contract_end_date", "DATE", "New minimum-term end (recontract only)", nullable=True),
-            C("new_monthly_fee", "DOUBLE", "Monthly fee from the event date (recontract and price_change)",
-              nullable=True),
+            C(
+                "new_monthly_fee",
+                "DOUBLE",
+                "Monthly fee from the event date (recontract and price_change)",
+                nullable=True,
+            ),
             LOADED_AT,
         ),
     ),
