@@ -72,7 +72,8 @@ def statement_problems(sql: str, params: tuple[str, ...] = (), origin: str = "<s
     """Why one engine-neutral statement (``{analytics}``, ``$name``) would not run on BigQuery; empty if it would."""
     # Functions the dialect layer rewrites for BigQuery are portable here (the rendered SQL is checked below).
     problems = [
-        p for p in compiled_problems(duckdb_sql(sql, "analytics", "raw"), origin)
+        p
+        for p in compiled_problems(duckdb_sql(sql, "analytics", "raw"), origin)
         if not any(p.endswith(f"engine-specific function {name}()") for name in REWRITTEN_FUNCTIONS)
     ]
     missing = parameter_names(sql) - set(params)
