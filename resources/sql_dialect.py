@@ -33,6 +33,8 @@ _RAW = "__trust_raw__"
 # Percentile resolution of the BigQuery rewrite (approx_quantiles buckets).
 _QUANTILE_BUCKETS = 100
 PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+# DuckDB functions sqlglot does not model that bigquery_sql rewrites (below): portable through this layer.
+REWRITTEN_FUNCTIONS: frozenset[str] = frozenset({"hash"})
 
 
 def duckdb_sql(sql: str, analytics: str, raw: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from resources.sql_dialect import bigquery_problems, bigquery_sql, duckdb_sql, parameter_names
+from resources.sql_dialect import REWRITTEN_FUNCTIONS, bigquery_problems, bigquery_sql, duckdb_sql, parameter_names
 from resources.warehouse import DuckDBWarehouse
 from tests.dbt.portability import compiled_problems
 
@@ -70,7 +70,12 @@ BIGQUERY_PROJECT = "example-project"
 
 def statement_problems(sql: str, params: tuple[str, ...] = (), origin: str = "<sql>") -> list[str]:
     """Why one engine-neutral statement (``{analytics}``, ``$name``) would not run on BigQuery; empty if it would."""
-    problems = compiled_problems(duckdb_sql(sql, "analytics", "raw"), origin)
+    # Functions the dialect layer rewrites for BigQuery are portable here (the rendered SQL is checked below).
+    problems = [
+        p
+        for p in compiled_problems(duckdb_sql(sql, "analytics", "raw"), origin)
+        if not any(p.endswith(f"engine-specific function {name}()") for name in REWRITTEN_FUNCTIONS)
+    ]
     missing = parameter_names(sql) - set(params)
     if missing:
         problems.append(f"{origin}: parameters {sorted(missing)} are not passed")

@@ -65,7 +65,8 @@ def partition_bounds(sql: str, table: str, column: str) -> list[tuple[date | Non
             select = node.find_ancestor(exp.Select)
             lower = upper = None
             is_null = False
-            for term in _conjuncts(select.args.get("where") if select else None):
+            where = select.args.get("where") if select else None
+            for term in _conjuncts(where.this if where is not None else None):
                 if isinstance(term, exp.Is) and isinstance(term.this, exp.Column) and term.this.name == column:
                     is_null = True
                 if not isinstance(term, exp.GT | exp.GTE | exp.LT | exp.LTE):
@@ -129,6 +130,12 @@ def test_every_read_of_a_partitioned_raw_table_is_bounded_by_constants(normal_da
                 unbounded.append(f"{table}: {sql}")
     assert reads > 50
     assert unbounded == []
+    # The check sees a bound that does not prune: one inside an OR, or none at all.
+    unpruned = f"SELECT * FROM `project`.{RAW}.bills WHERE bill_date >= CAST('2026-01-01' AS DATE) OR bill_date IS NULL"
+    assert partition_bounds(unpruned, "bills", "bill_date") == [(None, None, False)]
+    assert partition_bounds(f"SELECT MAX(loaded_at) FROM `project`.{RAW}.bills", "bills", "bill_date") == [
+        (None, None, False)
+    ]
 
 
 def test_a_normal_day_re_checks_only_the_new_partitions(normal_day) -> None:
