@@ -42,3 +42,14 @@ def query(path: Path, sql: str, params: list | None = None):
         return con.execute(sql, params or []).pl()
     finally:
         con.close()
+
+
+def forget_validated_loads(path: Path) -> None:
+    """Drop the raw-contract gate's record of validated loads (asset_checks/raw_loads.py) from a warehouse copy
+    whose raw history a test rewrote: the rewritten history is then what the source delivered, re-checked in
+    full by the next gate, not loads altered after the gate validated them (which fail it)."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("drop table if exists analytics.raw_validated_loads")
+    finally:
+        con.close()

@@ -13,7 +13,7 @@ from scipy import stats
 from sklearn.linear_model import Ridge
 from sklearn.metrics import r2_score, roc_auc_score
 
-from tests.support import query, table_fingerprint
+from tests.support import forget_validated_loads, query, table_fingerprint
 from trust_assets.config import COHORTS, SETTINGS, feature_names
 from trust_assets.scoring.training import holdout_flags
 
@@ -310,6 +310,7 @@ def test_frozen_ruler_keeps_unchanged_customers_scores_under_an_outage(
         scenarios=[RegionalOutage(region="north", product="broadband", start_date=date(2026, 2, 25), days=3)],
         progress=False,
     )
+    forget_validated_loads(shifted)  # another delivered history than the one the gate validated
     assert materialize_on(shifted, DAILY_SELECTION, day).success
 
     before, after = _scores(base, day), _scores(shifted, day)
