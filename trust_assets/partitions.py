@@ -73,6 +73,16 @@ def dbt_window_in_environment(start: date, end_inclusive: date) -> Iterator[None
                 os.environ[name] = value
 
 
+def window_days(start: date, end: date) -> list[date]:
+    """Every day of the inclusive range [start, end]."""
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def missing_days(present: set[date], start: date, end: date) -> list[date]:
+    """The days of the inclusive range [start, end] not in ``present``."""
+    return [d for d in window_days(start, end) if d not in present]
+
+
 def window_dates(start: date, end_exclusive: date) -> tuple[date, date]:
     """A half-open window [start, end_exclusive) of whole days as inclusive first and last dates."""
     last = end_exclusive - timedelta(days=1)

@@ -27,7 +27,7 @@ EXPECTED_ORIGINS = (
     "asset_checks/product_checks.py",
     "trust_assets/assets/reference.py",
     "trust_assets/assets/models.py",
-    "trust_assets/assets/trust_signal.py",
+    "trust_assets/services/publishing.py",
     "trust_assets/summary.py",
 )
 # Python-computed assets the run must materialise (the others are built by dbt).

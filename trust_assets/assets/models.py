@@ -8,13 +8,8 @@ import dagster as dg
 import polars as pl
 
 from resources.warehouse import WarehouseResource
-from trust_assets.assets.reference import (
-    RULER_TABLE,
-    column_schema,
-    feature_deps,
-    markdown_table,
-    read_feature_rows,
-)
+from trust_assets.asset_metadata import column_schema, markdown_table
+from trust_assets.assets.reference import RULER_TABLE, feature_deps
 from trust_assets.config import COHORTS, SETTINGS, feature_names
 from trust_assets.operations.registry_store import register_versions
 from trust_assets.owners import ML_ENGINEERING
@@ -30,6 +25,7 @@ from trust_assets.scoring.registry import (
     weights_rows,
 )
 from trust_assets.scoring.training import CohortTrainingResult, code_version, train_cohort
+from trust_assets.services.features import read_feature_rows
 
 WEIGHTS_TABLE = "trust_model_weights"
 REGISTRY_TABLE = "model_registry"

@@ -10,19 +10,16 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from resources.sql_dialect import date_list_sql
 from resources.warehouse import WarehouseResource
+from trust_assets.asset_metadata import column_schema, markdown_table
 from trust_assets.assets.models import REGISTRY_TABLE, WEIGHTS_TABLE
 from trust_assets.assets.reference import (
     RULER_TABLE,
-    column_schema,
-    date_list_sql,
     feature_deps,
     feature_table,
-    markdown_table,
-    read_feature_rows,
     snapshot_partition_keys,
 )
-from trust_assets.assets.trust_signal import SIGNAL_TABLE, window_days
 from trust_assets.config import COHORTS, SETTINGS, Cohort, feature_names
 from trust_assets.monitoring import drift as drift_fns
 from trust_assets.monitoring.locations import report_path
@@ -36,9 +33,11 @@ from trust_assets.monitoring.report import ReportInputs, render_report
 from trust_assets.operations.canary import canary_candidates, canary_comparison
 from trust_assets.owners import ML_ENGINEERING
 from trust_assets.partition_events import add_daily_metadata
-from trust_assets.partitions import DAILY_PARTITIONS, partition_window_dates
+from trust_assets.partitions import DAILY_PARTITIONS, partition_window_dates, window_days
 from trust_assets.scoring.arithmetic import score_frame
 from trust_assets.scoring.registry import ProductionModelError, production_model_row, scoring_model
+from trust_assets.services.features import read_feature_rows
+from trust_assets.tables import TRUST_SIGNAL as SIGNAL_TABLE
 
 BINS_TABLE = "reference_feature_bins"
 QUANTILES_TABLE = "reference_feature_quantiles"

@@ -19,7 +19,8 @@ import polars as pl
 from dagster_dbt import DbtCliResource
 
 from resources.warehouse import DuckDBWarehouse, WarehouseResource
-from trust_assets.assets.reference import RULER_TABLE, column_schema, feature_table, markdown_table, read_feature_rows
+from trust_assets.asset_metadata import column_schema, markdown_table
+from trust_assets.assets.reference import RULER_TABLE, feature_table
 from trust_assets.config import COHORTS, SETTINGS, default_end_date, feature_names
 from trust_assets.monitoring.explanations import ModelVersion, load_model_version
 from trust_assets.monitoring.fairness import (
@@ -45,6 +46,7 @@ from trust_assets.monitoring.matured_outcomes import (
 from trust_assets.owners import ML_ENGINEERING
 from trust_assets.partition_events import add_daily_metadata
 from trust_assets.partitions import DAILY_PARTITIONS, fixed_dbt_vars, partition_window_dates
+from trust_assets.services.features import read_feature_rows
 
 PERFORMANCE_TABLE = "matured_outcome_performance"
 DECILE_TABLE = "trust_decile_outcomes"

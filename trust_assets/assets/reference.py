@@ -1,26 +1,23 @@
 """``hierarchical_reference_stats``: the fixed ruler every score is measured with.
 
-Also the small helpers the trust-index assets share (feature reads and column-schema metadata), kept here
-so that the scoring functions stay free of Dagster.
+Also the dependencies of an asset on given days of the three feature tables (:func:`feature_deps`), which the
+model and monitoring assets share.
 """
 
 # No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 import dagster as dg
 import polars as pl
 
+from resources.sql_dialect import date_list_sql
 from resources.warehouse import WarehouseResource
-from trust_assets.config import COHORTS, SETTINGS, Cohort, feature_names
+from trust_assets.asset_metadata import column_schema, markdown_table
+from trust_assets.config import COHORTS, SETTINGS, feature_names
 from trust_assets.operations.audit import record_ruler_issue
 from trust_assets.owners import ML_ENGINEERING
-from trust_assets.scoring.feature_reads import (
-    FeatureTableError,
-    checked_feature_columns,
-    feature_table,
-    read_features,
-)
+from trust_assets.scoring.feature_reads import feature_table
 from trust_assets.scoring.reference_stats import (
     RULER_COLUMN_DESCRIPTIONS,
     RULER_SCHEMA,
@@ -31,6 +28,7 @@ from trust_assets.scoring.reference_stats import (
     ruler_fingerprint,
     unusable_entries,
 )
+from trust_assets.services.features import read_feature_rows
 
 RULER_ISSUES_TABLE = "ruler_issues"
 
@@ -45,70 +43,6 @@ RULER_ISSUES_SCHEMA: dict[str, pl.DataType] = {
     "rows": pl.Int64(),
     "run_id": pl.String(),
 }
-
-
-# --- shared helpers -------------------------------------------------------------------------------------------
-_SQL_TYPES: dict[type[pl.DataType], str] = {
-    pl.String: "varchar",
-    pl.Float64: "double",
-    pl.Int64: "bigint",
-    pl.Int32: "integer",
-    pl.Boolean: "boolean",
-    pl.Date: "date",
-    pl.Datetime: "timestamp with time zone",
-}
-
-
-def column_schema(schema: Mapping[str, pl.DataType], descriptions: Mapping[str, str]) -> dg.TableSchema:
-    """``dagster/column_schema`` metadata from a table's Polars schema and column descriptions."""
-    return dg.TableSchema(
-        columns=[
-            dg.TableColumn(name, _SQL_TYPES.get(type(dtype), str(dtype)).lower(), description=descriptions.get(name))
-            for name, dtype in schema.items()
-        ]
-    )
-
-
-def feature_columns_or_fail(warehouse: WarehouseResource, cohort: Cohort | str) -> list[str]:
-    """The columns a cohort's scoring reads; fails the run clearly if the feature table changed shape."""
-    try:
-        return checked_feature_columns(warehouse, cohort)
-    except FeatureTableError as exc:
-        raise _failure(exc) from exc
-
-
-def _failure(exc: FeatureTableError) -> dg.Failure:
-    return dg.Failure(description=str(exc), metadata={"table": exc.table, "missing_columns": ", ".join(exc.absent)})
-
-
-def date_list_sql(days: Sequence[date]) -> str:
-    """A literal list of DATEs from configuration (trusted values), readable by DuckDB and BigQuery alike."""
-    return ", ".join(f"DATE '{d.isoformat()}'" for d in days)
-
-
-def read_feature_rows(
-    warehouse: WarehouseResource, cohort: Cohort | str, where: str, params: Mapping[str, object]
-) -> pl.DataFrame:
-    """A cohort's feature rows (key columns and the configured features), in a deterministic order."""
-    try:
-        return read_features(warehouse, cohort, where, params)
-    except FeatureTableError as exc:
-        raise _failure(exc) from exc
-
-
-def markdown_table(frame: pl.DataFrame, float_format: str = "{:.4f}") -> str:
-    """A small frame (metadata-sized) as a Markdown table."""
-    def _cell(value: object) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, float):
-            return float_format.format(value)
-        return str(value)
-
-    head = "| " + " | ".join(frame.columns) + " |"
-    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
-    body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.iter_rows()]
-    return "\n".join([head, rule, *body])
 
 
 def snapshot_partition_keys(days: Sequence[date]) -> list[str]:

@@ -7,7 +7,7 @@ import dagster as dg
 import polars as pl
 
 from resources.warehouse import WarehouseResource
-from trust_assets.assets.reference import column_schema, markdown_table
+from trust_assets.asset_metadata import column_schema, markdown_table
 from trust_assets.operations.shadow import SHADOW_TABLE, SIGNAL_TABLE, run_shadow
 from trust_assets.owners import ML_ENGINEERING
 from trust_assets.partition_events import add_daily_metadata, run_days

@@ -15,7 +15,7 @@ import polars as pl
 from pydantic import Field
 
 from resources.warehouse import WarehouseResource
-from trust_assets.assets.reference import markdown_table
+from trust_assets.asset_metadata import markdown_table
 from trust_assets.config import COHORTS, SETTINGS
 from trust_assets.monitoring.alerts import default_sink
 from trust_assets.operations.approval import approve

@@ -7,7 +7,7 @@ import dagster as dg
 import polars as pl
 
 from resources.warehouse import WarehouseResource
-from trust_assets.assets.reference import column_schema, markdown_table
+from trust_assets.asset_metadata import column_schema, markdown_table
 from trust_assets.config import SETTINGS
 from trust_assets.operations.assets import OPERATIONS_GROUP
 from trust_assets.operations.guard_metrics import GUARD_DESCRIPTIONS, GUARD_SCHEMA, guards

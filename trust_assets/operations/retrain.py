@@ -16,10 +16,10 @@ import polars as pl
 from sklearn.metrics import r2_score, roc_auc_score
 
 from resources.warehouse import WarehouseResource
-from trust_assets.assets.reference import RULER_TABLE, read_feature_rows
 from trust_assets.config import SETTINGS, Cohort, ModelSettings, feature_names
 from trust_assets.operations.registry_store import read_registry, register_versions
 from trust_assets.scoring.labels import labelled_training_frame
+from trust_assets.scoring.reference_stats import RULER_TABLE
 from trust_assets.scoring.registry import (
     ModelStatus,
     initial_status,
@@ -30,6 +30,7 @@ from trust_assets.scoring.registry import (
 )
 from trust_assets.scoring.standardise import standardise, z_column
 from trust_assets.scoring.training import CohortTrainingResult, code_version, holdout_flags, train_cohort
+from trust_assets.services.features import read_feature_rows
 
 WEIGHTS_TABLE = "trust_model_weights"
 LABELS_TABLE = "outcome_labels"

@@ -12,7 +12,6 @@ from typing import Any
 import polars as pl
 
 from resources.warehouse import WarehouseResource
-from trust_assets.assets.trust_signal import publish_scores
 from trust_assets.operations.audit import EventType, read_trail, resolve_actor, state
 from trust_assets.operations.canary import canary_versions
 from trust_assets.operations.registry_store import (
@@ -24,6 +23,7 @@ from trust_assets.operations.registry_store import (
     versions_with_status,
 )
 from trust_assets.scoring.registry import ModelStatus
+from trust_assets.services.publishing import publish_scores
 
 SIGNAL_TABLE = "customer_trust_signal"
 

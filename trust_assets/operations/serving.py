@@ -9,11 +9,11 @@ from typing import Any
 import polars as pl
 
 from resources.warehouse import WarehouseResource
-from trust_assets.assets.reference import RULER_TABLE
-from trust_assets.assets.trust_signal import score_chunk
 from trust_assets.config import Cohort
 from trust_assets.scoring.arithmetic import ScoringModel
+from trust_assets.scoring.reference_stats import RULER_TABLE
 from trust_assets.scoring.registry import scoring_model
+from trust_assets.services.publishing import score_chunk
 
 WEIGHTS_TABLE = "trust_model_weights"
 Models = dict[Cohort, tuple[ScoringModel, pl.DataFrame]]
