@@ -11,19 +11,20 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
+from trust_assets.tables import TRUST_SIGNAL
+
 if TYPE_CHECKING:
     from resources.read_only import WarehouseReader
 
-SIGNAL_TABLE = "customer_trust_signal"
 
 
 def scored_dates(warehouse: WarehouseReader, cohort: str | None = None) -> list[date]:
     """The snapshot dates with published scores (of one cohort, or of any), ascending; empty before the first."""
-    if not warehouse.table_exists(SIGNAL_TABLE):
+    if not warehouse.table_exists(TRUST_SIGNAL):
         return []
     where, params = ("where cohort = $c", {"c": cohort}) if cohort else ("", {})
     frame = warehouse.read(
-        f"select distinct snapshot_date from {{analytics}}.{SIGNAL_TABLE} {where} order by snapshot_date", params
+        f"select distinct snapshot_date from {{analytics}}.{TRUST_SIGNAL} {where} order by snapshot_date", params
     )
     import polars as pl  # here, not at the top: `trust --help` and the argument checks do not need Polars
 

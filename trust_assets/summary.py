@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from trust_assets.cli_commands.common import TABLE_WIDTH, render_table
-from trust_assets.published import SIGNAL_TABLE
+from trust_assets.tables import MODEL_REGISTRY, TRUST_SIGNAL
 
 if TYPE_CHECKING:  # `trust summary` reads through resources.read_only, without Dagster
     from resources.read_only import WarehouseReader
@@ -30,7 +30,7 @@ def trust_signal_summary(warehouse: WarehouseReader, start: date, end: date) -> 
                round(quantile_cont(trust_score, 0.9), 3) as p90,
                round(avg(missing_features), 2) as mean_missing,
                min(model_version) as model_version
-        from {{analytics}}.{SIGNAL_TABLE}
+        from {{analytics}}.{TRUST_SIGNAL}
         where snapshot_date between $start and $end
         group by cohort
         order by cohort
@@ -41,7 +41,7 @@ def trust_signal_summary(warehouse: WarehouseReader, start: date, end: date) -> 
 
 def production_models(warehouse: WarehouseReader) -> pl.DataFrame:
     registry = warehouse.read(
-        "select model_version, cohort, status, ruler_version, metrics from {analytics}.model_registry"
+        f"select model_version, cohort, status, ruler_version, metrics from {{analytics}}.{MODEL_REGISTRY}"
         " where status = 'production' order by cohort"
     )
     metrics = [json.loads(m) for m in registry["metrics"].to_list()]
@@ -56,7 +56,7 @@ def render_summary(warehouse: WarehouseReader, start: date, end: date) -> str:
     scores = render_table(trust_signal_summary(warehouse, start, end), TABLE_WIDTH)
     models = render_table(production_models(warehouse), TABLE_WIDTH)
     return (
-        f"customer_trust_signal {start} .. {end}\n"
+        f"{TRUST_SIGNAL} {start} .. {end}\n"
         f"{scores}\n\n"
         f"production models (held-out metrics)\n{models}\n"
     )

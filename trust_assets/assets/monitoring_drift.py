@@ -13,9 +13,7 @@ import polars as pl
 from resources.sql_dialect import date_list_sql
 from resources.warehouse import WarehouseResource
 from trust_assets.asset_metadata import column_schema, markdown_table
-from trust_assets.assets.models import REGISTRY_TABLE, WEIGHTS_TABLE
 from trust_assets.assets.reference import (
-    RULER_TABLE,
     feature_deps,
     feature_table,
     snapshot_partition_keys,
@@ -37,20 +35,25 @@ from trust_assets.partitions import DAILY_PARTITIONS, partition_window_dates, wi
 from trust_assets.scoring.arithmetic import score_frame
 from trust_assets.scoring.registry import ProductionModelError, production_model_row, scoring_model
 from trust_assets.services.features import read_feature_rows
-from trust_assets.tables import TRUST_SIGNAL as SIGNAL_TABLE
+from trust_assets.tables import (
+    FAIRNESS_BY_GROUP,
+    FEATURE_DRIFT,
+    MATURED_OUTCOME_PERFORMANCE,
+    MODEL_REGISTRY,
+    MODEL_WEIGHTS,
+    REFERENCE_FEATURE_BINS,
+    REFERENCE_FEATURE_QUANTILES,
+    REFERENCE_FEATURE_VARIATION,
+    RULER,
+    SCORE_DISTRIBUTION,
+    TRUST_DECILE_OUTCOMES,
+    TRUST_SIGNAL,
+)
 
-BINS_TABLE = "reference_feature_bins"
-QUANTILES_TABLE = "reference_feature_quantiles"
-VARIATION_TABLE = "reference_feature_variation"
-DRIFT_TABLE = "feature_drift"
-SCORE_TABLE = "score_distribution"
 REPORT_ASSET = "monitoring_report"
 # Tables of the outcome and fairness monitors, shown in the report when they hold rows for the date.
-DECILE_TABLE = "trust_decile_outcomes"
-FAIRNESS_TABLE = "fairness_by_group"
-OUTCOME_TABLE = "matured_outcome_performance"
 # Written by outcome_monitoring; the report shows them when they have rows (the lineage says so).
-OUTCOME_REPORT_TABLES = (FAIRNESS_TABLE, DECILE_TABLE, OUTCOME_TABLE)
+OUTCOME_REPORT_TABLES = (FAIRNESS_BY_GROUP, TRUST_DECILE_OUTCOMES, MATURED_OUTCOME_PERFORMANCE)
 
 GROUP = "monitoring"
 MONITORING = SETTINGS.monitoring
@@ -65,15 +68,15 @@ def _require(warehouse: WarehouseResource, *tables: str) -> None:
 
 def _cohort_ruler(warehouse: WarehouseResource, version: str, cohort: str) -> pl.DataFrame:
     return warehouse.read(
-        f"select feature, mean, stddev from {{analytics}}.{RULER_TABLE} "
+        f"select feature, mean, stddev from {{analytics}}.{RULER} "
         "where ruler_version = $v and cohort = $c and segment is null",
         {"v": version, "c": cohort},
     )
 
 
 def _production_rows(warehouse: WarehouseResource) -> dict[str, dict[str, Any]]:
-    _require(warehouse, REGISTRY_TABLE)
-    registry = warehouse.read(f"select * from {{analytics}}.{REGISTRY_TABLE} where status = 'production'")
+    _require(warehouse, MODEL_REGISTRY)
+    registry = warehouse.read(f"select * from {{analytics}}.{MODEL_REGISTRY} where status = 'production'")
     try:
         return {c.value: production_model_row(registry, c.value) for c in COHORTS}
     except ProductionModelError as exc:
@@ -85,8 +88,11 @@ def _frozen_reference(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The stored bins, quantiles and reference variation of a ruler version (empty frames if none)."""
     out: list[pl.DataFrame] = []
-    for table, schema in ((BINS_TABLE, drift_fns.BINS_SCHEMA), (QUANTILES_TABLE, drift_fns.QUANTILES_SCHEMA),
-                          (VARIATION_TABLE, drift_fns.VARIATION_SCHEMA)):
+    for table, schema in (
+        (REFERENCE_FEATURE_BINS, drift_fns.BINS_SCHEMA),
+        (REFERENCE_FEATURE_QUANTILES, drift_fns.QUANTILES_SCHEMA),
+        (REFERENCE_FEATURE_VARIATION, drift_fns.VARIATION_SCHEMA),
+    ):
         if not warehouse.table_exists(table):
             out.append(pl.DataFrame(schema=schema))
             continue
@@ -116,40 +122,42 @@ def _optional_day(warehouse: WarehouseResource, table: str, day: date) -> pl.Dat
 def latest_outcomes_date(warehouse: WarehouseResource, day: date) -> date | None:
     """The latest scoring date on or before ``day`` with matured-outcome rows (a date gets them only once its
     outcome window has closed), or None."""
-    if not warehouse.table_exists(OUTCOME_TABLE):
+    if not warehouse.table_exists(MATURED_OUTCOME_PERFORMANCE):
         return None
     found = warehouse.read(
-        f"select max(scoring_date) as d from {{analytics}}.{OUTCOME_TABLE} where scoring_date <= $d", {"d": day}
+        f"select max(scoring_date) as d from {{analytics}}.{MATURED_OUTCOME_PERFORMANCE} where scoring_date <= $d",
+        {"d": day},
     )
     return found["d"][0] if found.height else None
 
 
 # --- reference_feature_bins ---------------------------------------------------------------------------------------
 @dg.asset(
-    name=BINS_TABLE,
+    name=REFERENCE_FEATURE_BINS,
     group_name=GROUP,
     owners=[ML_ENGINEERING],
     kinds={"polars"},
-    deps=[dg.AssetDep(RULER_TABLE), *feature_deps(snapshot_partition_keys(SETTINGS.ruler.snapshot_dates))],
+    deps=[dg.AssetDep(RULER), *feature_deps(snapshot_partition_keys(SETTINGS.ruler.snapshot_dates))],
     tags={"layer": "monitoring"},
     description=(
         "The fixed yardstick of feature drift: for every product and feature, ten equal-frequency bins (plus a "
         "bin for missing values) and a fine grid of quantiles of the reference period's month-end snapshots, "
         "the same data the ruler was computed from. Stored with the ruler version and frozen like the ruler: "
         "drift is always measured against the same reference, never re-fitted. Also writes "
-        f"{QUANTILES_TABLE} (the quantile grid behind the Wasserstein distance) and {VARIATION_TABLE} (how far "
-        "each reference month-end itself was from the pooled reference: the reference's own seasonality)."
+        f"{REFERENCE_FEATURE_QUANTILES} (the quantile grid behind the Wasserstein distance) and "
+        f"{REFERENCE_FEATURE_VARIATION} (how far each reference month-end itself was from the pooled reference: "
+        "the reference's own seasonality)."
     ),
     metadata={"dagster/column_schema": column_schema(drift_fns.BINS_SCHEMA, drift_fns.BINS_COLUMN_DESCRIPTIONS)},
 )
 def reference_feature_bins(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     version = SETTINGS.ruler.version
-    _require(warehouse, RULER_TABLE)
+    _require(warehouse, RULER)
     issued = warehouse.read(
-        f"select count(*) as n from {{analytics}}.{RULER_TABLE} where ruler_version = $v", {"v": version}
+        f"select count(*) as n from {{analytics}}.{RULER} where ruler_version = $v", {"v": version}
     )
     if not int(issued["n"][0]):
-        raise dg.Failure(description=f"Ruler {version} is not issued: materialise {RULER_TABLE} first.")
+        raise dg.Failure(description=f"Ruler {version} is not issued: materialise {RULER} first.")
     days = SETTINGS.ruler.snapshot_dates
     frames = {
         c.value: read_feature_rows(warehouse, c, f"snapshot_date in ({date_list_sql(days)})", {}) for c in COHORTS
@@ -202,9 +210,9 @@ def reference_feature_bins(context: dg.AssetExecutionContext, warehouse: Warehou
             )
         context.log.info(f"drift reference of {version} unchanged (fingerprint {fingerprint[:12]})")
         return dg.MaterializeResult(metadata={**metadata, "reference_status": "unchanged"})
-    warehouse.append(BINS_TABLE, bins)
-    warehouse.append(QUANTILES_TABLE, quantiles)
-    warehouse.append(VARIATION_TABLE, variation)
+    warehouse.append(REFERENCE_FEATURE_BINS, bins)
+    warehouse.append(REFERENCE_FEATURE_QUANTILES, quantiles)
+    warehouse.append(REFERENCE_FEATURE_VARIATION, variation)
     return dg.MaterializeResult(metadata={**metadata, "reference_status": "issued"})
 
 
@@ -220,7 +228,7 @@ def compute_feature_drift(warehouse: WarehouseResource, start: date, end: date) 
         if bins.height == 0:
             raise dg.Failure(
                 description=f"No drift reference for ruler {version} and {cohort.value}: "
-                f"materialise {BINS_TABLE} first."
+                f"materialise {REFERENCE_FEATURE_BINS} first."
             )
         ruler = _cohort_ruler(warehouse, version, cohort.value)
         features = read_feature_rows(
@@ -269,13 +277,13 @@ def drift_metadata(drift: pl.DataFrame) -> dict[date, dict[str, Any]]:
 
 
 @dg.asset(
-    name=DRIFT_TABLE,
+    name=FEATURE_DRIFT,
     group_name=GROUP,
     owners=[ML_ENGINEERING],
     kinds={"polars"},
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetDep(BINS_TABLE), dg.AssetDep(RULER_TABLE), dg.AssetDep(REGISTRY_TABLE),
+    deps=[dg.AssetDep(REFERENCE_FEATURE_BINS), dg.AssetDep(RULER), dg.AssetDep(MODEL_REGISTRY),
           *[dg.AssetDep(feature_table(c)) for c in COHORTS]],
     tags={"layer": "monitoring"},
     description=(
@@ -290,7 +298,7 @@ def drift_metadata(drift: pl.DataFrame) -> dict[date, dict[str, Any]]:
 def feature_drift(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     start, end = partition_window_dates(context)
     drift = compute_feature_drift(warehouse, start, end)
-    warehouse.replace_partitions(DRIFT_TABLE, drift, start, end)
+    warehouse.replace_partitions(FEATURE_DRIFT, drift, start, end)
     add_daily_metadata(context, drift_metadata(drift))
     return dg.MaterializeResult(metadata={"window": f"{start} .. {end}"})
 
@@ -299,18 +307,18 @@ def feature_drift(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
 def reference_scores(warehouse: WarehouseResource, model_version: str) -> tuple[date, pl.DataFrame]:
     """The model version's own reference population scored by it: the training snapshot's feature rows."""
     registry = warehouse.read(
-        f"select * from {{analytics}}.{REGISTRY_TABLE} where model_version = $v", {"v": model_version}
+        f"select * from {{analytics}}.{MODEL_REGISTRY} where model_version = $v", {"v": model_version}
     )
     if registry.height != 1:
-        raise dg.Failure(description=f"{REGISTRY_TABLE} has {registry.height} rows for {model_version}")
+        raise dg.Failure(description=f"{MODEL_REGISTRY} has {registry.height} rows for {model_version}")
     row = registry.row(0, named=True)
     weights = warehouse.read(
-        f"select * from {{analytics}}.{WEIGHTS_TABLE} where model_version = $v", {"v": model_version}
+        f"select * from {{analytics}}.{MODEL_WEIGHTS} where model_version = $v", {"v": model_version}
     )
     model = scoring_model(row, weights)
     cohort = Cohort(row["cohort"])
     ruler = warehouse.read(
-        f"select * from {{analytics}}.{RULER_TABLE} where ruler_version = $v and cohort = $c",
+        f"select * from {{analytics}}.{RULER} where ruler_version = $v and cohort = $c",
         {"v": model.ruler_version, "c": cohort.value},
     )
     reference_date = row["training_reference_date"]
@@ -322,15 +330,15 @@ def reference_scores(warehouse: WarehouseResource, model_version: str) -> tuple[
 
 
 def compute_score_distribution(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:
-    _require(warehouse, SIGNAL_TABLE, REGISTRY_TABLE, WEIGHTS_TABLE, RULER_TABLE)
+    _require(warehouse, TRUST_SIGNAL, MODEL_REGISTRY, MODEL_WEIGHTS, RULER)
     scores = warehouse.read(
-        f"select snapshot_date, cohort, model_version, raw_score, trust_score from {{analytics}}.{SIGNAL_TABLE} "
+        f"select snapshot_date, cohort, model_version, raw_score, trust_score from {{analytics}}.{TRUST_SIGNAL} "
         "where snapshot_date between $start and $end",
         {"start": start, "end": end},
     ).with_columns(pl.col("snapshot_date").cast(pl.Date))
     absent = [d for d in window_days(start, end) if d not in set(scores["snapshot_date"].to_list())]
     if absent:
-        raise dg.Failure(description=f"No {SIGNAL_TABLE} rows for {absent[:5]}: score those days first.")
+        raise dg.Failure(description=f"No {TRUST_SIGNAL} rows for {absent[:5]}: score those days first.")
     references: dict[str, tuple[date, pl.DataFrame]] = {}
     rows: list[dict[str, object]] = []
     for (day, cohort, version), part in scores.group_by(
@@ -369,14 +377,14 @@ def score_metadata(frame: pl.DataFrame) -> dict[date, dict[str, Any]]:
 
 
 @dg.asset(
-    name=SCORE_TABLE,
+    name=SCORE_DISTRIBUTION,
     group_name=GROUP,
     owners=[ML_ENGINEERING],
     kinds={"polars"},
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetDep(SIGNAL_TABLE), dg.AssetDep(REGISTRY_TABLE), dg.AssetDep(WEIGHTS_TABLE),
-          dg.AssetDep(RULER_TABLE)],
+    deps=[dg.AssetDep(TRUST_SIGNAL), dg.AssetDep(MODEL_REGISTRY), dg.AssetDep(MODEL_WEIGHTS),
+          dg.AssetDep(RULER)],
     tags={"layer": "monitoring"},
     description=(
         "Are today's scores distributed like the scores of the population the model was trained on? Per day "
@@ -391,7 +399,7 @@ def score_metadata(frame: pl.DataFrame) -> dict[date, dict[str, Any]]:
 def score_distribution(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     start, end = partition_window_dates(context)
     frame = compute_score_distribution(warehouse, start, end)
-    warehouse.replace_partitions(SCORE_TABLE, frame, start, end)
+    warehouse.replace_partitions(SCORE_DISTRIBUTION, frame, start, end)
     add_daily_metadata(context, score_metadata(frame))
     return dg.MaterializeResult(metadata={"window": f"{start} .. {end}"})
 
@@ -411,7 +419,7 @@ def _canary_day(warehouse: WarehouseResource, day: date) -> pl.DataFrame | None:
     if not candidates:
         return None
     signal = warehouse.read(
-        f"select snapshot_date, cohort, model_version, trust_score from {{analytics}}.{SIGNAL_TABLE} "
+        f"select snapshot_date, cohort, model_version, trust_score from {{analytics}}.{TRUST_SIGNAL} "
         "where snapshot_date = $d",
         {"d": day},
     )
@@ -421,18 +429,22 @@ def _canary_day(warehouse: WarehouseResource, day: date) -> pl.DataFrame | None:
 def write_report(warehouse: WarehouseResource, day: date) -> tuple[str, dict[str, bool]]:
     """Renders and writes the day's report; returns its path and which optional sections had data."""
     history_start = day - timedelta(days=MONITORING.report_history_days - 1)
-    history = _read_window(warehouse, DRIFT_TABLE, history_start, day)
+    history = _read_window(warehouse, FEATURE_DRIFT, history_start, day)
     drift = history.filter(pl.col("snapshot_date") == day)
-    scores = _read_window(warehouse, SCORE_TABLE, day, day)
+    scores = _read_window(warehouse, SCORE_DISTRIBUTION, day, day)
     if drift.height == 0 or scores.height == 0:
-        raise dg.Failure(description=f"No {DRIFT_TABLE} or {SCORE_TABLE} rows for {day}: materialise them first.")
+        raise dg.Failure(
+            description=f"No {FEATURE_DRIFT} or {SCORE_DISTRIBUTION} rows for {day}: materialise them first."
+        )
     outcomes_date = latest_outcomes_date(warehouse, day)
     inputs = ReportInputs(
         day=day, drift=drift, drift_history=history, scores=scores,
         psi_investigate=MONITORING.psi_investigate, psi_significant=MONITORING.psi_significant,
-        fairness=_optional_day(warehouse, FAIRNESS_TABLE, day),
-        deciles=_optional_day(warehouse, DECILE_TABLE, outcomes_date) if outcomes_date else None,
-        outcome_performance=_optional_day(warehouse, OUTCOME_TABLE, outcomes_date) if outcomes_date else None,
+        fairness=_optional_day(warehouse, FAIRNESS_BY_GROUP, day),
+        deciles=_optional_day(warehouse, TRUST_DECILE_OUTCOMES, outcomes_date) if outcomes_date else None,
+        outcome_performance=(
+            _optional_day(warehouse, MATURED_OUTCOME_PERFORMANCE, outcomes_date) if outcomes_date else None
+        ),
         outcomes_date=outcomes_date,
         probation=_probation_days(warehouse, day),
         canary=_canary_day(warehouse, day),
@@ -459,7 +471,7 @@ def write_report(warehouse: WarehouseResource, day: date) -> tuple[str, dict[str
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[
-        dg.AssetDep(DRIFT_TABLE), dg.AssetDep(SCORE_TABLE), *(dg.AssetDep(t) for t in OUTCOME_REPORT_TABLES),
+        dg.AssetDep(FEATURE_DRIFT), dg.AssetDep(SCORE_DISTRIBUTION), *(dg.AssetDep(t) for t in OUTCOME_REPORT_TABLES),
         dg.AssetDep(SETTINGS.probation.guard_table),
     ],
     tags={"layer": "monitoring"},

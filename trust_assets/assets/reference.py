@@ -21,7 +21,6 @@ from trust_assets.scoring.feature_reads import feature_table
 from trust_assets.scoring.reference_stats import (
     RULER_COLUMN_DESCRIPTIONS,
     RULER_SCHEMA,
-    RULER_TABLE,
     compute_reference_stats_from_wide,
     conform_ruler,
     describe_ruler_difference,
@@ -29,8 +28,7 @@ from trust_assets.scoring.reference_stats import (
     unusable_entries,
 )
 from trust_assets.services.features import read_feature_rows
-
-RULER_ISSUES_TABLE = "ruler_issues"
+from trust_assets.tables import RULER, RULER_ISSUES
 
 RULER_ISSUES_SCHEMA: dict[str, pl.DataType] = {
     "ruler_version": pl.String(),
@@ -62,18 +60,18 @@ def feature_deps(partition_keys: Sequence[str]) -> list[dg.AssetDep]:
 
 # --- the ruler -------------------------------------------------------------------------------------------------
 def _stored_ruler(warehouse: WarehouseResource, version: str) -> pl.DataFrame:
-    if not warehouse.table_exists(RULER_TABLE):
+    if not warehouse.table_exists(RULER):
         return pl.DataFrame(schema=RULER_SCHEMA)
     return conform_ruler(
-        warehouse.read(f"select * from {{analytics}}.{RULER_TABLE} where ruler_version = $v", {"v": version})
+        warehouse.read(f"select * from {{analytics}}.{RULER} where ruler_version = $v", {"v": version})
     )
 
 
 def _issue_recorded(warehouse: WarehouseResource, version: str) -> bool:
-    if not warehouse.table_exists(RULER_ISSUES_TABLE):
+    if not warehouse.table_exists(RULER_ISSUES):
         return False
     found = warehouse.read(
-        f"select count(*) as n from {{analytics}}.{RULER_ISSUES_TABLE} where ruler_version = $v", {"v": version}
+        f"select count(*) as n from {{analytics}}.{RULER_ISSUES} where ruler_version = $v", {"v": version}
     )
     return bool(found["n"][0])
 
@@ -115,7 +113,7 @@ def _ruler_summary(ruler: pl.DataFrame) -> dict[str, dg.MetadataValue | str | in
 
 
 @dg.asset(
-    name=RULER_TABLE,
+    name=RULER,
     group_name="reference",
     owners=[ML_ENGINEERING],
     kinds={"polars"},
@@ -180,7 +178,7 @@ def hierarchical_reference_stats(
                     f"The ruler {settings.version} is frozen, but the reference data now gives different "
                     f"statistics ({difference}). The stored ruler was left untouched. If the reference features "
                     "changed on purpose, issue a new ruler: bump RulerSettings.version in trust_assets/config.py, "
-                    "re-materialise hierarchical_reference_stats and retrain the models on the new version. "
+                    f"re-materialise {RULER} and retrain the models on the new version. "
                     "Otherwise find out why the reference-period feature partitions changed."
                 ),
                 metadata={
@@ -192,14 +190,14 @@ def hierarchical_reference_stats(
             )
         if not _issue_recorded(warehouse, settings.version):
             # A run that stopped between the two appends left the ruler without its issue record: complete it.
-            warehouse.append(RULER_ISSUES_TABLE, _issue_row(stored, stored_fingerprint, context.run_id))
+            warehouse.append(RULER_ISSUES, _issue_row(stored, stored_fingerprint, context.run_id))
         context.log.info(f"ruler {settings.version} unchanged (fingerprint {fingerprint[:12]}); nothing written")
         return dg.MaterializeResult(
             metadata={**common, "ruler_status": "unchanged", "dagster/row_count": _table_rows(warehouse)}
         )
 
-    warehouse.append(RULER_TABLE, fresh)
-    warehouse.append(RULER_ISSUES_TABLE, _issue_row(fresh, fingerprint, context.run_id))
+    warehouse.append(RULER, fresh)
+    warehouse.append(RULER_ISSUES, _issue_row(fresh, fingerprint, context.run_id))
     record_ruler_issue(warehouse, settings.version, fingerprint, fresh.height, f"dagster run {context.run_id}")
     context.log.info(f"issued ruler {settings.version} ({fresh.height} rows, fingerprint {fingerprint[:12]})")
     return dg.MaterializeResult(
@@ -208,4 +206,4 @@ def hierarchical_reference_stats(
 
 
 def _table_rows(warehouse: WarehouseResource) -> int:
-    return int(warehouse.read(f"select count(*) as n from {{analytics}}.{RULER_TABLE}")["n"][0])
+    return int(warehouse.read(f"select count(*) as n from {{analytics}}.{RULER}")["n"][0])

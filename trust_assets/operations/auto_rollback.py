@@ -19,7 +19,8 @@ from trust_assets.config import SETTINGS, ProbationSettings
 from trust_assets.monitoring.alerts import AlertSink
 from trust_assets.operations.guard_alerts import rollback_requested_alert, rollback_withheld_alert
 from trust_assets.operations.guard_metrics import Regression, find_regression
-from trust_assets.operations.probation import SIGNAL_TABLE, Probation, previous_champion_unavailable, probations
+from trust_assets.operations.probation import Probation, previous_champion_unavailable, probations
+from trust_assets.tables import TRUST_SIGNAL
 
 PROBATION = SETTINGS.probation
 ROLLBACK_JOB = "rollback_model_job"
@@ -66,7 +67,7 @@ def _handled(warehouse: WarehouseResource) -> set[str]:
 
 def _latest_day(warehouse: WarehouseResource, cohort: str) -> date | None:
     found = warehouse.read(
-        f"select max(snapshot_date) as d from {{analytics}}.{SIGNAL_TABLE} where cohort = $c", {"c": cohort}
+        f"select max(snapshot_date) as d from {{analytics}}.{TRUST_SIGNAL} where cohort = $c", {"c": cohort}
     )["d"][0]
     return found
 

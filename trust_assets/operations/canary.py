@@ -22,9 +22,9 @@ from trust_assets.operations.audit import AuditEvent, EventType, read_trail, rec
 from trust_assets.operations.registry_store import RegistryError, read_registry, version_row
 from trust_assets.scoring.registry import ModelStatus
 from trust_assets.scoring.training import holdout_share
+from trust_assets.tables import TRUST_SIGNAL
 
 CANARY = SETTINGS.canary
-SIGNAL_TABLE = "customer_trust_signal"
 KEYS = ["snapshot_date", "cohort", "customer_id"]
 _CANARY_EVENTS = (EventType.CANARY_STARTED.value, EventType.CANARY_STOPPED.value)
 
@@ -60,9 +60,9 @@ def canary_versions(warehouse: WarehouseResource) -> dict[str, str]:
 
 
 def _latest_published(warehouse: WarehouseResource) -> object:
-    if not warehouse.table_exists(SIGNAL_TABLE):
+    if not warehouse.table_exists(TRUST_SIGNAL):
         return None
-    return warehouse.read(f"select max(snapshot_date) as d from {{analytics}}.{SIGNAL_TABLE}")["d"][0]
+    return warehouse.read(f"select max(snapshot_date) as d from {{analytics}}.{TRUST_SIGNAL}")["d"][0]
 
 
 def start_canary(warehouse: WarehouseResource, model_version: str, actor: str, reason: str) -> pl.DataFrame:

@@ -38,14 +38,12 @@ from trust_assets.operations.serving import load_model, score_window
 from trust_assets.operations.shadow import shadow_days
 from trust_assets.scoring.registry import ModelStatus
 from trust_assets.scoring.training import code_version
+from trust_assets.tables import MODEL_WEIGHTS, RULER, TRUST_SIGNAL, feature_table
 
-SIGNAL_TABLE = "customer_trust_signal"
-WEIGHTS_TABLE = "trust_model_weights"
-RULER_TABLE = "hierarchical_reference_stats"
 DAILY_JOB = "daily_trust_job"
 RETRAIN_JOB = "retrain_models_job"
 ROLLBACK_JOB = "rollback_model_job"
-FEATURE_TABLES = ("mobile_features", "tv_features", "broadband_features")
+FEATURE_TABLES = tuple(feature_table(c.value) for c in Cohort)
 
 
 @dataclass(frozen=True)
@@ -185,12 +183,12 @@ def _feature_pipeline(ctx: _Context) -> GateItem:
 def _parity(ctx: _Context) -> GateItem:
     cohort, version = ctx.row["cohort"], ctx.row["model_version"]
     weights = ctx.warehouse.read(
-        f"select feature from {{analytics}}.{WEIGHTS_TABLE} where model_version = $v", {"v": version}
+        f"select feature from {{analytics}}.{MODEL_WEIGHTS} where model_version = $v", {"v": version}
     )
     trained_on = set(weights["feature"].to_list())
     served = set(feature_names(cohort))
     ruler_rows = ctx.warehouse.read(
-        f"select count(*) as n from {{analytics}}.{RULER_TABLE} where ruler_version = $v and cohort = $c",
+        f"select count(*) as n from {{analytics}}.{RULER} where ruler_version = $v and cohort = $c",
         {"v": ctx.row["ruler_version"], "c": cohort},
     )["n"][0]
     same_code = ctx.row["code_version"] == code_version(ctx.root)
@@ -317,7 +315,7 @@ def _rollback_drill(ctx: _Context) -> GateItem:
         return GateItem(9, "Tested rollback", False, "no single champion with published scores to fall back to")
     day = ctx.latest_published
     published = ctx.warehouse.read(
-        f"select customer_id, trust_score, model_version from {{analytics}}.{SIGNAL_TABLE} "
+        f"select customer_id, trust_score, model_version from {{analytics}}.{TRUST_SIGNAL} "
         "where snapshot_date = $d and cohort = $c order by customer_id",
         {"d": day, "c": cohort},
     )
@@ -365,9 +363,9 @@ ITEMS: tuple[Callable[[_Context], GateItem], ...] = (
 
 
 def latest_published_day(warehouse: WarehouseResource) -> date | None:
-    if not warehouse.table_exists(SIGNAL_TABLE):
+    if not warehouse.table_exists(TRUST_SIGNAL):
         return None
-    return warehouse.read(f"select max(snapshot_date) as d from {{analytics}}.{SIGNAL_TABLE}")["d"][0]
+    return warehouse.read(f"select max(snapshot_date) as d from {{analytics}}.{TRUST_SIGNAL}")["d"][0]
 
 
 def evaluate_gate(

@@ -23,10 +23,9 @@ from trust_assets.operations.registry_store import read_registry, version_row
 from trust_assets.operations.serving import Models, load_model, score_window
 from trust_assets.scoring.registry import ModelStatus
 from trust_assets.scoring.union import TRUST_SIGNAL_SCHEMA
+from trust_assets.tables import MATURED_OUTCOME_PERFORMANCE, TRUST_SIGNAL
 
 PROBATION = SETTINGS.probation
-SIGNAL_TABLE = "customer_trust_signal"
-OUTCOME_TABLE = "matured_outcome_performance"
 COMPARED_COLUMNS = ["snapshot_date", "cohort", "customer_id", "raw_score", "trust_score", "model_version",
                     "missing_features"]
 
@@ -126,7 +125,7 @@ def compute_guard_metrics(warehouse: WarehouseResource, start: date, end: date) 
     columns = ", ".join(COMPARED_COLUMNS)
     window = {"start": start, "end": end}
     champion = warehouse.read(
-        f"select {columns} from {{analytics}}.{SIGNAL_TABLE} where snapshot_date between $start and $end", window
+        f"select {columns} from {{analytics}}.{TRUST_SIGNAL} where snapshot_date between $start and $end", window
     )
     previous = warehouse.read(
         f"select {columns} from {{analytics}}.{table} where snapshot_date between $start and $end", window
@@ -149,10 +148,11 @@ def compute_guard_metrics(warehouse: WarehouseResource, start: date, end: date) 
         for r in registry.iter_rows(named=True)
     }
     matured = None
-    if warehouse.table_exists(OUTCOME_TABLE):
+    if warehouse.table_exists(MATURED_OUTCOME_PERFORMANCE):
         matured = warehouse.read(
             f"select scoring_date as snapshot_date, cohort, model_version, roc_auc, heldout_roc_auc "
-            f"from {{analytics}}.{OUTCOME_TABLE} where model = 'churn' and scoring_date between $start and $end",
+            f"from {{analytics}}.{MATURED_OUTCOME_PERFORMANCE} "
+            "where model = 'churn' and scoring_date between $start and $end",
             window,
         ).with_columns(pl.col("snapshot_date").cast(pl.Date))
     counts = {c.value: len(feature_names(c)) for c in Cohort}

@@ -24,8 +24,7 @@ from trust_assets.operations.registry_store import (
 )
 from trust_assets.scoring.registry import ModelStatus
 from trust_assets.services.publishing import publish_scores
-
-SIGNAL_TABLE = "customer_trust_signal"
+from trust_assets.tables import TRUST_SIGNAL
 
 
 class RollbackRefused(RegistryError):
@@ -90,7 +89,7 @@ def rollback(
     if version_row(registry, previous)["status"] != ModelStatus.ARCHIVED.value:
         raise RollbackRefused(f"the previous champion {previous} is no longer archived; resolve by hand")
     published = warehouse.read(
-        f"select distinct snapshot_date from {{analytics}}.{SIGNAL_TABLE} where cohort = $c and model_version = $v",
+        f"select distinct snapshot_date from {{analytics}}.{TRUST_SIGNAL} where cohort = $c and model_version = $v",
         {"c": cohort, "v": current},
     )
     days = sorted(published["snapshot_date"].cast(pl.Date).to_list())
@@ -98,7 +97,7 @@ def rollback(
     # or the re-score would silently change scores that are not being rolled back.
     if days:
         others = warehouse.read(
-            f"select distinct cohort, model_version from {{analytics}}.{SIGNAL_TABLE} "
+            f"select distinct cohort, model_version from {{analytics}}.{TRUST_SIGNAL} "
             "where snapshot_date between $start and $end and cohort <> $c",
             {"start": days[0], "end": days[-1], "c": cohort},
         )

@@ -11,26 +11,25 @@ import polars as pl
 from resources.warehouse import WarehouseResource
 from trust_assets.config import Cohort
 from trust_assets.scoring.arithmetic import ScoringModel
-from trust_assets.scoring.reference_stats import RULER_TABLE
 from trust_assets.scoring.registry import scoring_model
 from trust_assets.services.publishing import score_chunk
+from trust_assets.tables import MODEL_WEIGHTS, RULER
 
-WEIGHTS_TABLE = "trust_model_weights"
 Models = dict[Cohort, tuple[ScoringModel, pl.DataFrame]]
 
 
 def load_model(warehouse: WarehouseResource, row: dict[str, Any]) -> tuple[ScoringModel, pl.DataFrame]:
     """A registered version's scoring model and the rows of the ruler version it was trained with."""
     weights = warehouse.read(
-        f"select * from {{analytics}}.{WEIGHTS_TABLE} where model_version = $v", {"v": row["model_version"]}
+        f"select * from {{analytics}}.{MODEL_WEIGHTS} where model_version = $v", {"v": row["model_version"]}
     )
     model = scoring_model(row, weights)
     ruler = warehouse.read(
-        f"select * from {{analytics}}.{RULER_TABLE} where ruler_version = $v and cohort = $c",
+        f"select * from {{analytics}}.{RULER} where ruler_version = $v and cohort = $c",
         {"v": model.ruler_version, "c": row["cohort"]},
     )
     if ruler.height == 0:
-        raise LookupError(f"{RULER_TABLE} holds no rows of ruler {model.ruler_version} for {row['cohort']}")
+        raise LookupError(f"{RULER} holds no rows of ruler {model.ruler_version} for {row['cohort']}")
     return model, ruler
 
 

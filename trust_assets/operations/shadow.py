@@ -13,9 +13,9 @@ from trust_assets.monitoring.drift import psi
 from trust_assets.operations.registry_store import read_registry
 from trust_assets.operations.serving import Models, load_model, score_window
 from trust_assets.scoring.registry import ModelStatus
+from trust_assets.tables import TRUST_SIGNAL
 
 SHADOW_TABLE = SETTINGS.operations.shadow_table
-SIGNAL_TABLE = "customer_trust_signal"
 DECILES = 10
 # Keeps the logarithm of an empty PSI bin finite.
 
@@ -104,7 +104,7 @@ def run_shadow(warehouse: WarehouseResource, start: date, end: date) -> pl.DataF
     warehouse.replace_partitions(SHADOW_TABLE, frame, start, end)
     cohorts = [c.value for c in models]
     champion = warehouse.read(
-        f"select snapshot_date, cohort, customer_id, trust_score, model_version from {{analytics}}.{SIGNAL_TABLE} "
+        f"select snapshot_date, cohort, customer_id, trust_score, model_version from {{analytics}}.{TRUST_SIGNAL} "
         "where snapshot_date between $start and $end",
         {"start": start, "end": end},
     ).filter(pl.col("cohort").is_in(cohorts))

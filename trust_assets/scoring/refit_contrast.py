@@ -17,6 +17,7 @@ from trust_assets.config import SETTINGS, feature_names
 from trust_assets.scoring.arithmetic import ScoringModel, score_frame
 from trust_assets.scoring.reference_stats import compute_reference_stats, wide_to_long
 from trust_assets.scoring.registry import production_model_row, scoring_model
+from trust_assets.tables import MODEL_REGISTRY, MODEL_WEIGHTS, feature_table
 
 
 def refitted_ruler_scores(
@@ -62,13 +63,13 @@ def score_with_refitted_ruler(path: Path | str, day: date, cohort: str) -> pl.Da
     try:
         features_day = con.execute(
             f"select snapshot_date, customer_id, segment, {', '.join(features)} "
-            f"from {schema}.{cohort}_features where snapshot_date = ? order by customer_id",
+            f"from {schema}.{feature_table(cohort)} where snapshot_date = ? order by customer_id",
             [day],
         ).pl()
-        registry = con.execute(f"select * from {schema}.model_registry where cohort = ?", [cohort]).pl()
+        registry = con.execute(f"select * from {schema}.{MODEL_REGISTRY} where cohort = ?", [cohort]).pl()
         row = production_model_row(registry, cohort)
         weights = con.execute(
-            f"select * from {schema}.trust_model_weights where model_version = ?", [row["model_version"]]
+            f"select * from {schema}.{MODEL_WEIGHTS} where model_version = ?", [row["model_version"]]
         ).pl()
     finally:
         con.close()

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from trust_assets.tables import MODEL_WEIGHTS
+
 if TYPE_CHECKING:
     from trust_assets.scoring.arithmetic import ScoringModel
     from trust_assets.scoring.training import CohortTrainingResult
@@ -197,9 +199,9 @@ def scoring_model(registry_row_: dict[str, Any], weights: pl.DataFrame) -> Scori
     version = registry_row_["model_version"]
     own = weights.filter(pl.col("model_version") == version)
     if own.height == 0:
-        raise ProductionModelError(f"trust_model_weights has no rows for model version {version}")
+        raise ProductionModelError(f"{MODEL_WEIGHTS} has no rows for model version {version}")
     if own.select(pl.col("feature").is_duplicated().any()).item():
-        raise ProductionModelError(f"trust_model_weights has duplicate features for model version {version}")
+        raise ProductionModelError(f"{MODEL_WEIGHTS} has duplicate features for model version {version}")
     return ScoringModel(
         model_version=version,
         ruler_version=registry_row_["ruler_version"],
