@@ -38,6 +38,7 @@ from asset_checks.violations import Violation, check_result
 from resources.warehouse import WarehouseResource
 from trust_assets.config import COHORTS, SETTINGS, Cohort, feature_names
 from trust_assets.partitions import DAILY_PARTITIONS
+from trust_assets.store.signal import versions_used
 from trust_assets.tables import CUSTOMER_360, MODEL_REGISTRY, MODEL_WEIGHTS, RULER, RULER_ISSUES, TRUST_SIGNAL
 
 ERROR = dg.AssetCheckSeverity.ERROR
@@ -214,12 +215,7 @@ def trust_signal_provenance(context: dg.AssetCheckExecutionContext, warehouse: W
 def _versions_used(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:
     if not warehouse.table_exists(TRUST_SIGNAL):
         raise MissingTable(TRUST_SIGNAL)
-    return warehouse.read(
-        f"select cohort, model_version, ruler_version, count(*) as rows from {{analytics}}.{TRUST_SIGNAL} "
-        "where snapshot_date between $start and $end group by cohort, model_version, ruler_version "
-        "order by cohort, model_version",
-        {"start": start, "end": end},
-    )
+    return versions_used(warehouse, start, end)
 
 
 # --- the ruler and the models (unpartitioned) -----------------------------------------------------------------------

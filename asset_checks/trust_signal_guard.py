@@ -19,6 +19,7 @@ from asset_checks.violations import Violation, failure
 from asset_checks.windows import label
 from resources.warehouse import WarehouseResource
 from trust_assets.config import SETTINGS
+from trust_assets.store.signal import previous_day_counts
 from trust_assets.tables import TRUST_SIGNAL
 
 
@@ -27,13 +28,7 @@ def previous_published_counts(warehouse: WarehouseResource, start: date) -> pl.D
     empty = pl.DataFrame(schema={"day": pl.Date, "cohort": pl.String, "rows": pl.Int64})
     if not warehouse.table_exists(TRUST_SIGNAL):
         return empty
-    found = warehouse.read(
-        f"select snapshot_date as day, cohort, count(*) as rows from {{analytics}}.{TRUST_SIGNAL} "
-        f"where snapshot_date = (select max(snapshot_date) from {{analytics}}.{TRUST_SIGNAL} "
-        "where snapshot_date < $start) "
-        "group by snapshot_date, cohort",
-        {"start": start},
-    )
+    found = previous_day_counts(warehouse, start)
     return found if found.height else empty
 
 

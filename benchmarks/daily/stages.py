@@ -272,7 +272,9 @@ def run_scoring(day: date, rows: int) -> list[dict[str, object]]:
     from trust_assets.services import publishing as ts
 
     warehouse = _warehouse()
-    models = ts.production_models(warehouse)
+    from trust_assets.store.models import production_models
+
+    models = production_models(warehouse)
     real = {c: ts.read_feature_rows(warehouse, c, "snapshot_date = $d", {"d": day}) for c in COHORTS}
     total_real = sum(f.height for f in real.values())
     frames = {c: _grow(f, round(rows * f.height / total_real), feature_names(c), 7) for c, f in real.items()}

@@ -26,6 +26,7 @@ from trust_assets.scoring.registry import (
 )
 from trust_assets.scoring.training import CohortTrainingResult, code_version, train_cohort
 from trust_assets.services.features import read_feature_rows
+from trust_assets.store.models import read_registry, row_count, ruler_rows, weight_versions
 from trust_assets.tables import MODEL_REGISTRY, MODEL_WEIGHTS, OUTCOME_LABELS, RULER
 
 _MODEL_DEPS = [
@@ -74,12 +75,6 @@ REGISTRY_SPEC = dg.AssetSpec(
 )
 
 
-def _read_if_exists(warehouse: WarehouseResource, table: str, columns: str = "*") -> pl.DataFrame | None:
-    if not warehouse.table_exists(table):
-        return None
-    return warehouse.read(f"select {columns} from {{analytics}}.{table}")
-
-
 def _created_by(context: dg.AssetExecutionContext) -> str:
     user = context.run.tags.get("dagster/user") or context.run.tags.get("user")
     return f"{user} via dagster run {context.run_id}" if user else f"dagster run {context.run_id}"
@@ -111,9 +106,7 @@ def cohort_models(
     ruler_version = SETTINGS.ruler.version
     if not warehouse.table_exists(RULER):
         raise dg.Failure(description=f"{RULER} does not exist: issue the ruler before training.")
-    ruler = warehouse.read(
-        f"select * from {{analytics}}.{RULER} where ruler_version = $v", {"v": ruler_version}
-    )
+    ruler = ruler_rows(warehouse, ruler_version)
     if ruler.height == 0:
         raise dg.Failure(
             description=f"Ruler {ruler_version} has not been issued: materialise {RULER} before training."
@@ -140,8 +133,8 @@ def cohort_models(
         )
         results.append(result)
 
-    registry = _read_if_exists(warehouse, MODEL_REGISTRY)
-    stored_weights = _read_if_exists(warehouse, MODEL_WEIGHTS, "distinct model_version")
+    registry = read_registry(warehouse)
+    stored_weights = weight_versions(warehouse)
     trained_at = datetime.now(UTC)
     new_weights: list[pl.DataFrame] = []
     new_registry: list[pl.DataFrame] = []
@@ -166,14 +159,14 @@ def cohort_models(
 
     versions = {r.cohort: r.model_version for r in results}
     weights_meta: dict[str, object] = {
-        "dagster/row_count": int(warehouse.read(f"select count(*) as n from {{analytics}}.{MODEL_WEIGHTS}")["n"][0]),
+        "dagster/row_count": row_count(warehouse, MODEL_WEIGHTS),
         "model_versions": dg.MetadataValue.json(versions),
         "new_rows": sum(f.height for f in new_weights),
         **{f"coefficients_{r.cohort}": dg.MetadataValue.md(coefficients_markdown(weights_rows(r))) for r in results},
         **{f"unusable_features_{r.cohort}": ", ".join(r.unusable_features) or "none" for r in results},
     }
     registry_meta: dict[str, object] = {
-        "dagster/row_count": int(warehouse.read(f"select count(*) as n from {{analytics}}.{MODEL_REGISTRY}")["n"][0]),
+        "dagster/row_count": row_count(warehouse, MODEL_REGISTRY),
         "model_versions": dg.MetadataValue.json(versions),
         "registration": dg.MetadataValue.json(statuses),
         "ruler_version": ruler_version,

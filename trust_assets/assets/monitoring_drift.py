@@ -33,8 +33,10 @@ from trust_assets.owners import ML_ENGINEERING
 from trust_assets.partition_events import add_daily_metadata
 from trust_assets.partitions import DAILY_PARTITIONS, partition_window_dates, window_days
 from trust_assets.scoring.arithmetic import score_frame
-from trust_assets.scoring.registry import ProductionModelError, production_model_row, scoring_model
+from trust_assets.scoring.registry import ModelLoadError
 from trust_assets.services.features import read_feature_rows
+from trust_assets.store.models import cohort_ruler, load_model_version, production_rows, ruler_row_count
+from trust_assets.store.signal import signal_rows
 from trust_assets.tables import (
     FAIRNESS_BY_GROUP,
     FEATURE_DRIFT,
@@ -66,20 +68,11 @@ def _require(warehouse: WarehouseResource, *tables: str) -> None:
             raise dg.Failure(description=f"{table} does not exist: materialise it before the monitoring assets.")
 
 
-def _cohort_ruler(warehouse: WarehouseResource, version: str, cohort: str) -> pl.DataFrame:
-    return warehouse.read(
-        f"select feature, mean, stddev from {{analytics}}.{RULER} "
-        "where ruler_version = $v and cohort = $c and segment is null",
-        {"v": version, "c": cohort},
-    )
-
-
 def _production_rows(warehouse: WarehouseResource) -> dict[str, dict[str, Any]]:
     _require(warehouse, MODEL_REGISTRY)
-    registry = warehouse.read(f"select * from {{analytics}}.{MODEL_REGISTRY} where status = 'production'")
     try:
-        return {c.value: production_model_row(registry, c.value) for c in COHORTS}
-    except ProductionModelError as exc:
+        return production_rows(warehouse)
+    except ModelLoadError as exc:
         raise dg.Failure(description=str(exc)) from exc
 
 
@@ -153,10 +146,7 @@ def latest_outcomes_date(warehouse: WarehouseResource, day: date) -> date | None
 def reference_feature_bins(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     version = SETTINGS.ruler.version
     _require(warehouse, RULER)
-    issued = warehouse.read(
-        f"select count(*) as n from {{analytics}}.{RULER} where ruler_version = $v", {"v": version}
-    )
-    if not int(issued["n"][0]):
+    if not ruler_row_count(warehouse, version):
         raise dg.Failure(description=f"Ruler {version} is not issued: materialise {RULER} first.")
     days = SETTINGS.ruler.snapshot_dates
     frames = {
@@ -176,7 +166,7 @@ def reference_feature_bins(context: dg.AssetExecutionContext, warehouse: Warehou
         [
             drift_fns.reference_variation(
                 frames[c.value], c.value, feature_names(c), bins.filter(pl.col("cohort") == c.value),
-                quantiles.filter(pl.col("cohort") == c.value), _cohort_ruler(warehouse, version, c.value),
+                quantiles.filter(pl.col("cohort") == c.value), cohort_ruler(warehouse, version, c.value),
                 share_floor=MONITORING.psi_share_floor,
             )
             for c in COHORTS
@@ -230,7 +220,7 @@ def compute_feature_drift(warehouse: WarehouseResource, start: date, end: date) 
                 description=f"No drift reference for ruler {version} and {cohort.value}: "
                 f"materialise {REFERENCE_FEATURE_BINS} first."
             )
-        ruler = _cohort_ruler(warehouse, version, cohort.value)
+        ruler = cohort_ruler(warehouse, version, cohort.value)
         features = read_feature_rows(
             warehouse, cohort, "snapshot_date between $start and $end", {"start": start, "end": end}
         )
@@ -306,22 +296,13 @@ def feature_drift(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
 # --- score_distribution -------------------------------------------------------------------------------------------
 def reference_scores(warehouse: WarehouseResource, model_version: str) -> tuple[date, pl.DataFrame]:
     """The model version's own reference population scored by it: the training snapshot's feature rows."""
-    registry = warehouse.read(
-        f"select * from {{analytics}}.{MODEL_REGISTRY} where model_version = $v", {"v": model_version}
-    )
-    if registry.height != 1:
-        raise dg.Failure(description=f"{MODEL_REGISTRY} has {registry.height} rows for {model_version}")
-    row = registry.row(0, named=True)
-    weights = warehouse.read(
-        f"select * from {{analytics}}.{MODEL_WEIGHTS} where model_version = $v", {"v": model_version}
-    )
-    model = scoring_model(row, weights)
-    cohort = Cohort(row["cohort"])
-    ruler = warehouse.read(
-        f"select * from {{analytics}}.{RULER} where ruler_version = $v and cohort = $c",
-        {"v": model.ruler_version, "c": cohort.value},
-    )
-    reference_date = row["training_reference_date"]
+    try:
+        version = load_model_version(warehouse, model_version)
+    except ModelLoadError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    model, ruler = version.scoring_pair
+    cohort = Cohort(version.cohort)
+    reference_date = version.registry_row["training_reference_date"]
     features = read_feature_rows(warehouse, cohort, "snapshot_date = $d", {"d": reference_date})
     if features.height == 0:
         raise dg.Failure(description=f"No {cohort.value} feature rows on the reference date {reference_date}.")
@@ -331,10 +312,8 @@ def reference_scores(warehouse: WarehouseResource, model_version: str) -> tuple[
 
 def compute_score_distribution(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:
     _require(warehouse, TRUST_SIGNAL, MODEL_REGISTRY, MODEL_WEIGHTS, RULER)
-    scores = warehouse.read(
-        f"select snapshot_date, cohort, model_version, raw_score, trust_score from {{analytics}}.{TRUST_SIGNAL} "
-        "where snapshot_date between $start and $end",
-        {"start": start, "end": end},
+    scores = signal_rows(
+        warehouse, start, end, ("snapshot_date", "cohort", "model_version", "raw_score", "trust_score")
     ).with_columns(pl.col("snapshot_date").cast(pl.Date))
     absent = [d for d in window_days(start, end) if d not in set(scores["snapshot_date"].to_list())]
     if absent:
@@ -418,11 +397,7 @@ def _canary_day(warehouse: WarehouseResource, day: date) -> pl.DataFrame | None:
     candidates = canary_candidates(warehouse)
     if not candidates:
         return None
-    signal = warehouse.read(
-        f"select snapshot_date, cohort, model_version, trust_score from {{analytics}}.{TRUST_SIGNAL} "
-        "where snapshot_date = $d",
-        {"d": day},
-    )
+    signal = signal_rows(warehouse, day, day, ("snapshot_date", "cohort", "model_version", "trust_score"))
     return canary_comparison(signal, candidates)
 
 

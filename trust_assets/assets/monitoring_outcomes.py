@@ -22,7 +22,6 @@ from resources.warehouse import DuckDBWarehouse, WarehouseResource
 from trust_assets.asset_metadata import column_schema, markdown_table
 from trust_assets.assets.reference import feature_table
 from trust_assets.config import COHORTS, SETTINGS, default_end_date, feature_names
-from trust_assets.monitoring.explanations import ModelVersion, load_model_version
 from trust_assets.monitoring.fairness import (
     DISPARITY_MEASURE,
     FAIRNESS_DESCRIPTIONS,
@@ -47,6 +46,8 @@ from trust_assets.owners import ML_ENGINEERING
 from trust_assets.partition_events import add_daily_metadata
 from trust_assets.partitions import DAILY_PARTITIONS, fixed_dbt_vars, partition_window_dates
 from trust_assets.services.features import read_feature_rows
+from trust_assets.store.models import ModelVersion, load_model_version
+from trust_assets.store.signal import signal_rows
 from trust_assets.tables import (
     FAIRNESS_BY_GROUP,
     MATURED_OUTCOME_PERFORMANCE,
@@ -172,11 +173,10 @@ def scored_population(
     warehouse: WarehouseResource, day: date, versions: dict[str, ModelVersion]
 ) -> pl.DataFrame:
     """The published scores of a date with each row's model predictions (``p_churn, p_recontract, nrc_pred``)."""
-    signal = warehouse.read(
-        f"select cohort, customer_id, segment, region, trust_score, model_version from {{analytics}}.{TRUST_SIGNAL} "
-        "where snapshot_date = $d",
-        {"d": day},
-    ).with_columns(pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String))
+    columns = ("cohort", "customer_id", "segment", "region", "trust_score", "model_version")
+    signal = signal_rows(warehouse, day, day, columns).with_columns(
+        pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String)
+    )
     if signal.height == 0:
         raise dg.Failure(
             description=f"{TRUST_SIGNAL} has no rows for {day}: publish that date's scores before monitoring it."

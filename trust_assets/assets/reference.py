@@ -22,12 +22,12 @@ from trust_assets.scoring.reference_stats import (
     RULER_COLUMN_DESCRIPTIONS,
     RULER_SCHEMA,
     compute_reference_stats_from_wide,
-    conform_ruler,
     describe_ruler_difference,
     ruler_fingerprint,
     unusable_entries,
 )
 from trust_assets.services.features import read_feature_rows
+from trust_assets.store.models import row_count, ruler_issue_recorded, stored_ruler
 from trust_assets.tables import RULER, RULER_ISSUES
 
 RULER_ISSUES_SCHEMA: dict[str, pl.DataType] = {
@@ -59,23 +59,6 @@ def feature_deps(partition_keys: Sequence[str]) -> list[dg.AssetDep]:
 
 
 # --- the ruler -------------------------------------------------------------------------------------------------
-def _stored_ruler(warehouse: WarehouseResource, version: str) -> pl.DataFrame:
-    if not warehouse.table_exists(RULER):
-        return pl.DataFrame(schema=RULER_SCHEMA)
-    return conform_ruler(
-        warehouse.read(f"select * from {{analytics}}.{RULER} where ruler_version = $v", {"v": version})
-    )
-
-
-def _issue_recorded(warehouse: WarehouseResource, version: str) -> bool:
-    if not warehouse.table_exists(RULER_ISSUES):
-        return False
-    found = warehouse.read(
-        f"select count(*) as n from {{analytics}}.{RULER_ISSUES} where ruler_version = $v", {"v": version}
-    )
-    return bool(found["n"][0])
-
-
 def _issue_row(ruler: pl.DataFrame, fingerprint: str, run_id: str) -> pl.DataFrame:
     settings = SETTINGS.ruler
     row = {
@@ -159,7 +142,7 @@ def hierarchical_reference_stats(
         min_segment_support=settings.min_segment_support,
     )
     fingerprint = ruler_fingerprint(fresh)
-    stored = _stored_ruler(warehouse, settings.version)
+    stored = stored_ruler(warehouse, settings.version)
     common: dict[str, object] = {
         "ruler_version": settings.version,
         "fingerprint": fingerprint,
@@ -188,12 +171,12 @@ def hierarchical_reference_stats(
                     "difference": difference,
                 },
             )
-        if not _issue_recorded(warehouse, settings.version):
+        if not ruler_issue_recorded(warehouse, settings.version):
             # A run that stopped between the two appends left the ruler without its issue record: complete it.
             warehouse.append(RULER_ISSUES, _issue_row(stored, stored_fingerprint, context.run_id))
         context.log.info(f"ruler {settings.version} unchanged (fingerprint {fingerprint[:12]}); nothing written")
         return dg.MaterializeResult(
-            metadata={**common, "ruler_status": "unchanged", "dagster/row_count": _table_rows(warehouse)}
+            metadata={**common, "ruler_status": "unchanged", "dagster/row_count": row_count(warehouse, RULER)}
         )
 
     warehouse.append(RULER, fresh)
@@ -201,9 +184,6 @@ def hierarchical_reference_stats(
     record_ruler_issue(warehouse, settings.version, fingerprint, fresh.height, f"dagster run {context.run_id}")
     context.log.info(f"issued ruler {settings.version} ({fresh.height} rows, fingerprint {fingerprint[:12]})")
     return dg.MaterializeResult(
-        metadata={**common, "ruler_status": "issued", "dagster/row_count": _table_rows(warehouse)}
+        metadata={**common, "ruler_status": "issued", "dagster/row_count": row_count(warehouse, RULER)}
     )
 
-
-def _table_rows(warehouse: WarehouseResource) -> int:
-    return int(warehouse.read(f"select count(*) as n from {{analytics}}.{RULER}")["n"][0])

@@ -72,7 +72,7 @@ def resolve_range(scored: Sequence[date], start: date | None, end: date | None) 
 
 def run(args: argparse.Namespace) -> int:
     from resources.environment import read_only_warehouse
-    from trust_assets.published import scored_dates
+    from trust_assets.store.signal import scored_dates
     from trust_assets.summary import render_summary
 
     with read_only_warehouse() as warehouse:

@@ -33,13 +33,14 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from trust_assets.config import SETTINGS, Cohort, feature_names
-from trust_assets.published import describe_dates, nearest_dates, scored_dates
-from trust_assets.scoring.arithmetic import ScoringModel, raw_score_expr, trust_expr, with_top_drivers
+from trust_assets.config import SETTINGS, Cohort
+from trust_assets.published import describe_dates, nearest_dates
+from trust_assets.scoring.arithmetic import raw_score_expr, trust_expr, with_top_drivers
 from trust_assets.scoring.feature_reads import FeatureTableError, feature_table, read_features
-from trust_assets.scoring.registry import ModelStatus, scoring_model
 from trust_assets.scoring.standardise import standardise, z_column
-from trust_assets.tables import CUSTOMER_360, MODEL_REGISTRY, MODEL_WEIGHTS, RULER, TRUST_SIGNAL
+from trust_assets.store.models import ModelVersion, load_model_version, production_version
+from trust_assets.store.signal import published_row, scored_dates
+from trust_assets.tables import CUSTOMER_360, TRUST_SIGNAL
 
 if TYPE_CHECKING:  # `trust explain` reads through resources.read_only, without Dagster
     from resources.read_only import WarehouseReader
@@ -51,81 +52,6 @@ if TYPE_CHECKING:  # `trust explain` reads through resources.read_only, without 
 class ExplanationError(LookupError):
     """The customer, date or model version asked about is not in the warehouse; the message says which, and what
     the warehouse holds instead."""
-
-
-@dataclass(frozen=True)
-class ModelVersion:
-    """Everything needed to score a cohort with one registered model version."""
-
-    cohort: str
-    model: ScoringModel
-    ruler: pl.DataFrame
-    registry_row: Mapping[str, Any]
-    weights: pl.DataFrame
-
-    @property
-    def features(self) -> list[str]:
-        return feature_names(self.cohort)
-
-
-def _versions_of(warehouse: WarehouseReader, cohort: str) -> str:
-    rows = warehouse.read(
-        f"select model_version, status from {{analytics}}.{MODEL_REGISTRY} where cohort = $c order by trained_at",
-        {"c": cohort},
-    )
-    listed = ", ".join(f"{v} ({s})" for v, s in rows.iter_rows())
-    return f"the {cohort} versions are {listed}" if listed else f"no {cohort} version is registered"
-
-
-def load_model_version(warehouse: WarehouseReader, model_version: str, cohort: str | None = None) -> ModelVersion:
-    """A registered model version with its weights and the rows of the ruler version it was trained with.
-
-    With ``cohort``, the version must be one of that cohort's: another cohort's weights name other features.
-    """
-    registry = warehouse.read(
-        f"select * from {{analytics}}.{MODEL_REGISTRY} where model_version = $v", {"v": model_version}
-    )
-    if registry.height == 0:
-        known = f": {_versions_of(warehouse, cohort)}" if cohort else ""
-        raise ExplanationError(f"model version {model_version!r} is not registered in {MODEL_REGISTRY}{known}")
-    if registry.height > 1:
-        raise ExplanationError(f"{MODEL_REGISTRY} holds {registry.height} rows for model version {model_version!r}")
-    row = registry.row(0, named=True)
-    if cohort is not None and row["cohort"] != cohort:
-        raise ExplanationError(
-            f"model version {model_version!r} is a {row['cohort']} model, not a {cohort} one: "
-            f"{_versions_of(warehouse, cohort)}"
-        )
-    weights = warehouse.read(
-        f"select * from {{analytics}}.{MODEL_WEIGHTS} where model_version = $v", {"v": model_version}
-    )
-    model = scoring_model(row, weights)
-    ruler = warehouse.read(
-        f"select * from {{analytics}}.{RULER} where ruler_version = $v and cohort = $c",
-        {"v": model.ruler_version, "c": row["cohort"]},
-    )
-    if ruler.height == 0:
-        raise ExplanationError(f"{RULER} holds no rows of ruler {model.ruler_version} for {row['cohort']}")
-    return ModelVersion(cohort=str(row["cohort"]), model=model, ruler=ruler, registry_row=row, weights=weights)
-
-
-def production_version(warehouse: WarehouseReader, cohort: str) -> str:
-    rows = warehouse.read(
-        f"select model_version from {{analytics}}.{MODEL_REGISTRY} where cohort = $c and status = $s",
-        {"c": cohort, "s": ModelStatus.PRODUCTION.value},
-    )
-    if rows.height != 1:
-        raise ExplanationError(f"expected one production model for {cohort}, found {rows.height}")
-    return str(rows["model_version"][0])
-
-
-def published_row(warehouse: WarehouseReader, customer_id: str, cohort: str, day: date) -> dict[str, Any] | None:
-    """The customer's published trust-signal row of that date, if any."""
-    rows = warehouse.read(
-        f"select * from {{analytics}}.{TRUST_SIGNAL} where snapshot_date = $d and cohort = $c and customer_id = $id",
-        {"d": day, "c": cohort, "id": customer_id},
-    )
-    return rows.row(0, named=True) if rows.height else None
 
 
 def feature_row(warehouse: WarehouseReader, customer_id: str, cohort: str, day: date) -> pl.DataFrame:

@@ -17,10 +17,10 @@ import polars as pl
 
 from trust_assets.operations.audit import AuditEvent, EventType, record
 from trust_assets.scoring.registry import REGISTRY_SCHEMA, ModelStatus
+from trust_assets.store.models import read_registry
 from trust_assets.tables import MODEL_REGISTRY
 
 if TYPE_CHECKING:  # the resource imports Dagster; `trust models list` reads without it
-    from resources.read_only import WarehouseReader
     from resources.warehouse import WarehouseResource
 
 IMMUTABLE_COLUMNS: tuple[str, ...] = tuple(c for c in REGISTRY_SCHEMA if c != "status")
@@ -43,13 +43,6 @@ class StatusChange:
     reason: str
     before_extra: dict[str, Any] | None = None
     after_extra: dict[str, Any] | None = None
-
-
-def read_registry(warehouse: WarehouseReader) -> pl.DataFrame:
-    if not warehouse.table_exists(MODEL_REGISTRY):
-        return pl.DataFrame(schema=REGISTRY_SCHEMA)
-    frame = warehouse.read(f"select * from {{analytics}}.{MODEL_REGISTRY}")
-    return frame.select([pl.col(c).cast(t) for c, t in REGISTRY_SCHEMA.items()])
 
 
 def version_row(registry: pl.DataFrame, model_version: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from sklearn.metrics import r2_score, roc_auc_score
 
 from resources.warehouse import WarehouseResource
 from trust_assets.config import SETTINGS, Cohort, ModelSettings, feature_names
-from trust_assets.operations.registry_store import read_registry, register_versions
+from trust_assets.operations.registry_store import register_versions
 from trust_assets.scoring.labels import labelled_training_frame
 from trust_assets.scoring.registry import (
     ModelStatus,
@@ -30,6 +30,7 @@ from trust_assets.scoring.registry import (
 from trust_assets.scoring.standardise import standardise, z_column
 from trust_assets.scoring.training import CohortTrainingResult, code_version, holdout_flags, train_cohort
 from trust_assets.services.features import read_feature_rows
+from trust_assets.store.models import read_registry, ruler_rows, weight_versions, weights_of
 from trust_assets.tables import MODEL_WEIGHTS, OUTCOME_LABELS, RULER
 
 COMPARED_METRICS: tuple[str, ...] = ("churn_auc", "recontract_auc", "nrc_r2")
@@ -133,7 +134,7 @@ def retrain(
     for table in (RULER, OUTCOME_LABELS):
         if not warehouse.table_exists(table):
             raise RetrainError(f"{table} does not exist: build the ruler and the outcome labels first")
-    ruler = warehouse.read(f"select * from {{analytics}}.{RULER} where ruler_version = $v", {"v": ruler_version})
+    ruler = ruler_rows(warehouse, ruler_version)
     if ruler.height == 0:
         raise RetrainError(f"ruler {ruler_version} has not been issued")
     labels = warehouse.read(
@@ -148,11 +149,7 @@ def retrain(
         )
     code_ver = code_version()
     registry = read_registry(warehouse)
-    stored_weights = (
-        warehouse.read(f"select distinct model_version from {{analytics}}.{MODEL_WEIGHTS}")
-        if warehouse.table_exists(MODEL_WEIGHTS)
-        else None
-    )
+    stored_weights = weight_versions(warehouse)
     trained_at = datetime.now(UTC)
     pending: list[tuple[CohortTrainingResult, str | None, dict[str, dict[str, float | None]]]] = []
     for cohort in cohorts:
@@ -166,12 +163,9 @@ def retrain(
         comparison: dict[str, dict[str, float | None]] = {}
         if champion is not None:
             row = champion_rows.row(0, named=True)
-            weights = warehouse.read(
-                f"select * from {{analytics}}.{MODEL_WEIGHTS} where model_version = $v", {"v": champion}
-            )
-            champ_ruler = ruler if row["ruler_version"] == ruler_version else warehouse.read(
-                f"select * from {{analytics}}.{RULER} where ruler_version = $v", {"v": row["ruler_version"]}
-            )
+            weights = weights_of(warehouse, champion)
+            same_ruler = row["ruler_version"] == ruler_version
+            champ_ruler = ruler if same_ruler else ruler_rows(warehouse, row["ruler_version"])
             champ = champion_holdout_metrics(
                 weights, json.loads(row["metrics"] or "{}"), features, labels, champ_ruler, cohort, settings
             )

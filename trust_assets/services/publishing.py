@@ -23,10 +23,11 @@ from trust_assets.operations.canary import canary_versions, mix_canary
 from trust_assets.partitions import missing_days
 from trust_assets.scoring.arithmetic import ScoringModel, score_frame
 from trust_assets.scoring.feature_reads import feature_table
-from trust_assets.scoring.registry import ProductionModelError, production_model_row, scoring_model
+from trust_assets.scoring.registry import ModelLoadError
 from trust_assets.scoring.union import attach_identifiers, union_cohort_scores
 from trust_assets.services.features import feature_columns_or_fail, read_feature_rows
-from trust_assets.tables import CUSTOMER_360, MODEL_REGISTRY, MODEL_WEIGHTS, RULER, TRUST_SIGNAL
+from trust_assets.store.models import load_staging, production_models
+from trust_assets.tables import CUSTOMER_360, TRUST_SIGNAL
 
 # A long backfill is scored and written in runs of consecutive days of at most this many feature rows (all
 # cohorts), each run one atomic replace: memory stays bounded and a re-run replaces rather than duplicates.
@@ -51,57 +52,6 @@ def plan_chunks(rows_per_day: dict[date, int], max_rows: int) -> list[tuple[date
     if start is not None and last is not None:
         out.append((start, last))
     return out
-
-
-def production_models(warehouse: WarehouseResource) -> dict[Cohort, tuple[ScoringModel, pl.DataFrame]]:
-    """Each cohort's production model and the ruler rows of the version it was trained with."""
-    for table in (MODEL_REGISTRY, MODEL_WEIGHTS, RULER):
-        if not warehouse.table_exists(table):
-            raise dg.Failure(description=f"{table} does not exist: issue the ruler and train the models first.")
-    registry = warehouse.read(f"select * from {{analytics}}.{MODEL_REGISTRY} where status = 'production'")
-    out: dict[Cohort, tuple[ScoringModel, pl.DataFrame]] = {}
-    for cohort in COHORTS:
-        try:
-            row = production_model_row(registry, cohort.value)
-        except ProductionModelError as exc:
-            raise dg.Failure(description=f"Cannot score {cohort.value}: {exc}") from exc
-        out[cohort] = scoring_pair(warehouse, row, cohort, "production model")
-    return out
-
-
-def scoring_pair(
-    warehouse: WarehouseResource, row: dict, cohort: Cohort, role: str
-) -> tuple[ScoringModel, pl.DataFrame]:
-    """A registered version's scoring model and its ruler rows, or a Failure that names what is missing."""
-    weights = warehouse.read(
-        f"select * from {{analytics}}.{MODEL_WEIGHTS} where model_version = $v", {"v": row["model_version"]}
-    )
-    try:
-        model = scoring_model(row, weights)
-    except ProductionModelError as exc:
-        raise dg.Failure(description=f"Cannot score {cohort.value}: {exc}") from exc
-    ruler = warehouse.read(
-        f"select * from {{analytics}}.{RULER} where ruler_version = $v and cohort = $c",
-        {"v": model.ruler_version, "c": cohort.value},
-    )
-    if ruler.height == 0:
-        raise dg.Failure(
-            description=(
-                f"Cannot score {cohort.value}: the {role} {model.model_version} was trained with "
-                f"ruler {model.ruler_version}, which {RULER} does not hold."
-            )
-        )
-    return model, ruler
-
-
-def canary_models(warehouse: WarehouseResource) -> dict[Cohort, tuple[ScoringModel, pl.DataFrame]]:
-    """The staging version in canary of each cohort that has one (none unless a canary was started)."""
-    versions = canary_versions(warehouse)
-    if not versions:
-        return {}
-    registry = warehouse.read(f"select * from {{analytics}}.{MODEL_REGISTRY} where status = 'staging'")
-    rows = {r["model_version"]: r for r in registry.iter_rows(named=True)}
-    return {Cohort(c): scoring_pair(warehouse, rows[v], Cohort(c), "canary model") for c, v in versions.items()}
 
 
 def check_coverage(warehouse: WarehouseResource, start: date, end: date) -> dict[date, int]:
@@ -227,8 +177,11 @@ def publish_scores(
 ) -> PublishedWindow:
     """Score [start, end] with each cohort's production model, validate, and atomically replace the published
     partitions. The daily asset and a rollback's re-scoring share this one path."""
-    models = production_models(warehouse)
-    canaries = canary_models(warehouse)
+    try:
+        models = production_models(warehouse)
+        canaries = load_staging(warehouse, canary_versions(warehouse), "canary model")
+    except ModelLoadError as exc:
+        raise dg.Failure(description=f"Cannot score: {exc}") from exc
     rows_per_day = check_coverage(warehouse, start, end)
 
     stats: list[pl.DataFrame] = []

@@ -62,8 +62,11 @@ def registry_rows(
 ) -> pl.DataFrame:
     """Registry rows as stored, filtered in the warehouse by status, cohort and version (those given)."""
     where, params = _where(
-        {"status": None if status is None else ModelStatus(status).value, "cohort": cohort,
-         "model_version": model_version}
+        {
+            "status": None if status is None else ModelStatus(status).value,
+            "cohort": cohort,
+            "model_version": model_version,
+        }
     )
     order = f" order by {order_by}" if order_by else ""
     return warehouse.read(f"select {', '.join(columns)} from {{analytics}}.{MODEL_REGISTRY}{where}{order}", params)
@@ -93,9 +96,7 @@ def _versions_of(warehouse: WarehouseReader, cohort: str) -> str:
 # --- trust_model_weights ---------------------------------------------------------------------------------------
 def weights_of(warehouse: WarehouseReader, model_version: str) -> pl.DataFrame:
     """The weight rows of one model version."""
-    return warehouse.read(
-        f"select * from {{analytics}}.{MODEL_WEIGHTS} where model_version = $v", {"v": model_version}
-    )
+    return warehouse.read(f"select * from {{analytics}}.{MODEL_WEIGHTS} where model_version = $v", {"v": model_version})
 
 
 def weight_versions(warehouse: WarehouseReader) -> pl.DataFrame | None:
