@@ -22,12 +22,12 @@ from resources.warehouse import DuckDBWarehouse
 from tests.operations.variants import champion, register_variant
 from tests.support import query
 from trust_assets import cli
-from trust_assets.assets.monitoring_drift import write_report
 from trust_assets.config import SETTINGS, Cohort
 from trust_assets.operations.audit import read_trail, state
 from trust_assets.operations.canary import canary_flags, canary_versions
 from trust_assets.operations.registry_store import version_row
 from trust_assets.operations.serving import score_window
+from trust_assets.services.monitoring import write_report
 from trust_assets.store.models import load_version, read_registry
 
 CANARY = SETTINGS.canary

@@ -1,10 +1,11 @@
 """Monitoring assets: the frozen drift reference, daily feature drift, the score distribution and the report.
 
-Thin wiring around :mod:`trust_assets.monitoring`; every number is computed by plain functions there.
+Wiring, descriptions and metadata around :mod:`trust_assets.services.monitoring` (the reads, drift, the score
+distribution and the report) and :mod:`trust_assets.monitoring` (every number, computed by plain functions).
 """
 
 # No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -18,25 +19,24 @@ from trust_assets.assets.reference import (
     feature_table,
     snapshot_partition_keys,
 )
-from trust_assets.config import COHORTS, SETTINGS, Cohort, feature_names
+from trust_assets.config import COHORTS, SETTINGS, feature_names
 from trust_assets.monitoring import drift as drift_fns
-from trust_assets.monitoring.locations import report_path
 from trust_assets.monitoring.prediction_distribution import (
     SCORE_DISTRIBUTION_COLUMN_DESCRIPTIONS,
     SCORE_DISTRIBUTION_SCHEMA,
-    as_frame,
-    score_distribution_row,
 )
-from trust_assets.monitoring.report import ReportInputs, render_report
-from trust_assets.operations.canary import canary_candidates, canary_comparison
 from trust_assets.owners import ML_ENGINEERING
 from trust_assets.partition_events import add_daily_metadata
 from trust_assets.partitions import DAILY_PARTITIONS, partition_window_dates, window_days
-from trust_assets.scoring.arithmetic import score_frame
-from trust_assets.scoring.registry import ModelLoadError
 from trust_assets.services.features import read_feature_rows
-from trust_assets.store.models import cohort_ruler, load_model_version, production_rows, ruler_row_count
-from trust_assets.store.signal import signal_rows
+from trust_assets.services.monitoring import (
+    compute_feature_drift,
+    compute_score_distribution,
+    frozen_reference,
+    require_tables,
+    write_report,
+)
+from trust_assets.store.models import cohort_ruler, ruler_row_count
 from trust_assets.tables import (
     FAIRNESS_BY_GROUP,
     FEATURE_DRIFT,
@@ -61,69 +61,6 @@ GROUP = "monitoring"
 MONITORING = SETTINGS.monitoring
 
 
-# --- reads --------------------------------------------------------------------------------------------------
-def _require(warehouse: WarehouseResource, *tables: str) -> None:
-    for table in tables:
-        if not warehouse.table_exists(table):
-            raise dg.Failure(description=f"{table} does not exist: materialise it before the monitoring assets.")
-
-
-def _production_rows(warehouse: WarehouseResource) -> dict[str, dict[str, Any]]:
-    _require(warehouse, MODEL_REGISTRY)
-    try:
-        return production_rows(warehouse)
-    except ModelLoadError as exc:
-        raise dg.Failure(description=str(exc)) from exc
-
-
-def _frozen_reference(
-    warehouse: WarehouseResource, version: str
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The stored bins, quantiles and reference variation of a ruler version (empty frames if none)."""
-    out: list[pl.DataFrame] = []
-    for table, schema in (
-        (REFERENCE_FEATURE_BINS, drift_fns.BINS_SCHEMA),
-        (REFERENCE_FEATURE_QUANTILES, drift_fns.QUANTILES_SCHEMA),
-        (REFERENCE_FEATURE_VARIATION, drift_fns.VARIATION_SCHEMA),
-    ):
-        if not warehouse.table_exists(table):
-            out.append(pl.DataFrame(schema=schema))
-            continue
-        frame = warehouse.read(f"select * from {{analytics}}.{table} where ruler_version = $v", {"v": version})
-        out.append(frame.select([pl.col(c).cast(t) for c, t in schema.items()]))
-    return out[0], out[1], out[2]
-
-
-def _read_window(warehouse: WarehouseResource, table: str, start: date, end: date) -> pl.DataFrame:
-    return warehouse.read(
-        f"select * from {{analytics}}.{table} where snapshot_date between $start and $end",
-        {"start": start, "end": end},
-    ).with_columns(pl.col("snapshot_date").cast(pl.Date))
-
-
-def _optional_day(warehouse: WarehouseResource, table: str, day: date) -> pl.DataFrame | None:
-    """Rows of another monitor's table for the day (its date column is snapshot_date or scoring_date)."""
-    if not warehouse.table_exists(table):
-        return None
-    columns = set(warehouse.columns(table))
-    column = next((c for c in ("snapshot_date", "scoring_date") if c in columns), None)
-    if column is None:
-        return None
-    return warehouse.read(f"select * from {{analytics}}.{table} where {column} = $d", {"d": day})
-
-
-def latest_outcomes_date(warehouse: WarehouseResource, day: date) -> date | None:
-    """The latest scoring date on or before ``day`` with matured-outcome rows (a date gets them only once its
-    outcome window has closed), or None."""
-    if not warehouse.table_exists(MATURED_OUTCOME_PERFORMANCE):
-        return None
-    found = warehouse.read(
-        f"select max(scoring_date) as d from {{analytics}}.{MATURED_OUTCOME_PERFORMANCE} where scoring_date <= $d",
-        {"d": day},
-    )
-    return found["d"][0] if found.height else None
-
-
 # --- reference_feature_bins ---------------------------------------------------------------------------------------
 @dg.asset(
     name=REFERENCE_FEATURE_BINS,
@@ -145,7 +82,7 @@ def latest_outcomes_date(warehouse: WarehouseResource, day: date) -> date | None
 )
 def reference_feature_bins(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     version = SETTINGS.ruler.version
-    _require(warehouse, RULER)
+    require_tables(warehouse, RULER)
     if not ruler_row_count(warehouse, version):
         raise dg.Failure(description=f"Ruler {version} is not issued: materialise {RULER} first.")
     days = SETTINGS.ruler.snapshot_dates
@@ -173,7 +110,7 @@ def reference_feature_bins(context: dg.AssetExecutionContext, warehouse: Warehou
         ]
     )
     fingerprint = drift_fns.reference_fingerprint(bins, quantiles, variation)
-    stored_bins, stored_quantiles, stored_variation = _frozen_reference(warehouse, version)
+    stored_bins, stored_quantiles, stored_variation = frozen_reference(warehouse, version)
     per_feature = bins.filter(pl.col("bin") != drift_fns.MISSING_BIN).group_by("cohort").agg(
         pl.len().alias("bins"), pl.col("feature").n_unique().alias("features")
     ).sort("cohort")
@@ -207,42 +144,6 @@ def reference_feature_bins(context: dg.AssetExecutionContext, warehouse: Warehou
 
 
 # --- feature_drift ------------------------------------------------------------------------------------------------
-def compute_feature_drift(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:
-    """Drift rows of every cohort, feature and day of [start, end] against the production ruler's reference."""
-    production = _production_rows(warehouse)
-    parts: list[pl.DataFrame] = []
-    for cohort in COHORTS:
-        version = production[cohort.value]["ruler_version"]
-        bins, quantiles, variation = _frozen_reference(warehouse, version)
-        bins = bins.filter(pl.col("cohort") == cohort.value)
-        if bins.height == 0:
-            raise dg.Failure(
-                description=f"No drift reference for ruler {version} and {cohort.value}: "
-                f"materialise {REFERENCE_FEATURE_BINS} first."
-            )
-        ruler = cohort_ruler(warehouse, version, cohort.value)
-        features = read_feature_rows(
-            warehouse, cohort, "snapshot_date between $start and $end", {"start": start, "end": end}
-        )
-        for day in window_days(start, end):
-            rows = features.filter(pl.col("snapshot_date") == day)
-            if rows.height == 0:
-                raise dg.Failure(
-                    description=f"No {cohort.value} feature rows for {day} in {feature_table(cohort)}: "
-                    "materialise the features for that day before measuring its drift."
-                )
-            parts.append(
-                drift_fns.feature_drift_day(
-                    day, cohort.value, rows, feature_names(cohort), bins,
-                    quantiles.filter(pl.col("cohort") == cohort.value), ruler,
-                    psi_investigate=MONITORING.psi_investigate, psi_significant=MONITORING.psi_significant,
-                    share_floor=MONITORING.psi_share_floor, variation=variation,
-                    min_excess_wasserstein_sd=MONITORING.min_excess_wasserstein_sd,
-                )
-            )
-    return pl.concat(parts).sort("snapshot_date", "cohort", "feature")
-
-
 def drift_metadata(drift: pl.DataFrame) -> dict[date, dict[str, Any]]:
     """Each day's per-cohort figures (max PSI, band counts, drifted features), named so the UI plots them."""
     counts = drift_fns.band_counts(drift)
@@ -294,49 +195,6 @@ def feature_drift(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
 
 
 # --- score_distribution -------------------------------------------------------------------------------------------
-def reference_scores(warehouse: WarehouseResource, model_version: str) -> tuple[date, pl.DataFrame]:
-    """The model version's own reference population scored by it: the training snapshot's feature rows."""
-    try:
-        version = load_model_version(warehouse, model_version)
-    except ModelLoadError as exc:
-        raise dg.Failure(description=str(exc)) from exc
-    model, ruler = version.scoring_pair
-    cohort = Cohort(version.cohort)
-    reference_date = version.registry_row["training_reference_date"]
-    features = read_feature_rows(warehouse, cohort, "snapshot_date = $d", {"d": reference_date})
-    if features.height == 0:
-        raise dg.Failure(description=f"No {cohort.value} feature rows on the reference date {reference_date}.")
-    scores, _ = score_frame(features, ruler, model, cohort.value, feature_names(cohort), SETTINGS.model.top_drivers)
-    return reference_date, scores.select("raw_score", "trust_score")
-
-
-def compute_score_distribution(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:
-    _require(warehouse, TRUST_SIGNAL, MODEL_REGISTRY, MODEL_WEIGHTS, RULER)
-    scores = signal_rows(
-        warehouse, start, end, ("snapshot_date", "cohort", "model_version", "raw_score", "trust_score")
-    ).with_columns(pl.col("snapshot_date").cast(pl.Date))
-    absent = [d for d in window_days(start, end) if d not in set(scores["snapshot_date"].to_list())]
-    if absent:
-        raise dg.Failure(description=f"No {TRUST_SIGNAL} rows for {absent[:5]}: score those days first.")
-    references: dict[str, tuple[date, pl.DataFrame]] = {}
-    rows: list[dict[str, object]] = []
-    for (day, cohort, version), part in scores.group_by(
-        "snapshot_date", "cohort", "model_version", maintain_order=True
-    ):
-        if version not in references:
-            references[version] = reference_scores(warehouse, version)
-        reference_date, reference = references[version]
-        rows.append(
-            score_distribution_row(
-                day, cohort, version, part, reference, reference_date,
-                drift_bins=SETTINGS.ruler.drift_bins, reference_quantiles=MONITORING.score_reference_quantiles,
-                histogram_bins=MONITORING.score_histogram_bins, psi_investigate=MONITORING.psi_investigate,
-                psi_significant=MONITORING.psi_significant, share_floor=MONITORING.psi_share_floor,
-            )
-        )
-    return as_frame(rows)
-
-
 def score_metadata(frame: pl.DataFrame) -> dict[date, dict[str, Any]]:
     """Each day's per-cohort score mean, percentiles, share outside the reference and score PSI."""
     out: dict[date, dict[str, Any]] = {}
@@ -384,60 +242,6 @@ def score_distribution(context: dg.AssetExecutionContext, warehouse: WarehouseRe
 
 
 # --- monitoring_report --------------------------------------------------------------------------------------------
-def _probation_days(warehouse: WarehouseResource, day: date) -> pl.DataFrame | None:
-    """Guard metrics of the probation days up to ``day`` (a probation is at most ProbationSettings.days long)."""
-    table = SETTINGS.probation.guard_table
-    if not warehouse.table_exists(table):
-        return None
-    return _read_window(warehouse, table, day - timedelta(days=SETTINGS.probation.days - 1), day)
-
-
-def _canary_day(warehouse: WarehouseResource, day: date) -> pl.DataFrame | None:
-    """The day's canary customers against the rest, for the cohorts whose rows include a canary version."""
-    candidates = canary_candidates(warehouse)
-    if not candidates:
-        return None
-    signal = signal_rows(warehouse, day, day, ("snapshot_date", "cohort", "model_version", "trust_score"))
-    return canary_comparison(signal, candidates)
-
-
-def write_report(warehouse: WarehouseResource, day: date) -> tuple[str, dict[str, bool]]:
-    """Renders and writes the day's report; returns its path and which optional sections had data."""
-    history_start = day - timedelta(days=MONITORING.report_history_days - 1)
-    history = _read_window(warehouse, FEATURE_DRIFT, history_start, day)
-    drift = history.filter(pl.col("snapshot_date") == day)
-    scores = _read_window(warehouse, SCORE_DISTRIBUTION, day, day)
-    if drift.height == 0 or scores.height == 0:
-        raise dg.Failure(
-            description=f"No {FEATURE_DRIFT} or {SCORE_DISTRIBUTION} rows for {day}: materialise them first."
-        )
-    outcomes_date = latest_outcomes_date(warehouse, day)
-    inputs = ReportInputs(
-        day=day, drift=drift, drift_history=history, scores=scores,
-        psi_investigate=MONITORING.psi_investigate, psi_significant=MONITORING.psi_significant,
-        fairness=_optional_day(warehouse, FAIRNESS_BY_GROUP, day),
-        deciles=_optional_day(warehouse, TRUST_DECILE_OUTCOMES, outcomes_date) if outcomes_date else None,
-        outcome_performance=(
-            _optional_day(warehouse, MATURED_OUTCOME_PERFORMANCE, outcomes_date) if outcomes_date else None
-        ),
-        outcomes_date=outcomes_date,
-        probation=_probation_days(warehouse, day),
-        canary=_canary_day(warehouse, day),
-    )
-    path = report_path(day)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename: a reader never opens a half-written page.
-    partial = path.with_suffix(".html.partial")
-    partial.write_text(render_report(inputs), encoding="utf-8")
-    partial.replace(path)
-    present = {
-        name: frame is not None and frame.height > 0
-        for name, frame in (("deciles", inputs.deciles), ("fairness", inputs.fairness),
-                            ("outcomes", inputs.outcome_performance))
-    }
-    return str(path), present
-
-
 @dg.asset(
     name=REPORT_ASSET,
     group_name=GROUP,
