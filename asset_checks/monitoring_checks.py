@@ -22,11 +22,12 @@ from trust_assets.config import COHORTS, SETTINGS, feature_names
 from trust_assets.monitoring.drift import INVESTIGATE, MISSING_BIN, SIGNIFICANT, band_counts
 from trust_assets.monitoring.locations import report_path
 from trust_assets.partitions import DAILY_PARTITIONS
+from trust_assets.tables import FEATURE_DRIFT, REFERENCE_FEATURE_BINS, SCORE_DISTRIBUTION
 
 MONITORING = SETTINGS.monitoring
-DRIFT = "feature_drift"
-SCORES = "score_distribution"
-BINS = "reference_feature_bins"
+DRIFT = FEATURE_DRIFT
+SCORES = SCORE_DISTRIBUTION
+BINS = REFERENCE_FEATURE_BINS
 REPORT = "monitoring_report"
 
 

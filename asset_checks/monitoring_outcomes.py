@@ -16,10 +16,11 @@ from asset_checks.violations import Violation
 from resources.warehouse import WarehouseResource
 from trust_assets.config import SETTINGS
 from trust_assets.partitions import DAILY_PARTITIONS
+from trust_assets.tables import FAIRNESS_BY_GROUP, MATURED_OUTCOME_PERFORMANCE, TRUST_DECILE_OUTCOMES
 
-PERFORMANCE = "matured_outcome_performance"
-DECILES = "trust_decile_outcomes"
-FAIRNESS = "fairness_by_group"
+PERFORMANCE = MATURED_OUTCOME_PERFORMANCE
+DECILES = TRUST_DECILE_OUTCOMES
+FAIRNESS = FAIRNESS_BY_GROUP
 WARN = dg.AssetCheckSeverity.WARN
 
 

@@ -18,12 +18,6 @@ import polars as pl
 from asset_checks import rules
 from asset_checks.daily_checks import Evaluation, daily_check
 from asset_checks.reads import (
-    CUSTOMER_360,
-    REGISTRY,
-    RULER,
-    RULER_ISSUES,
-    TRUST_SIGNAL,
-    WEIGHTS,
     MissingTable,
     feature_table,
     read_coverage_problems,
@@ -44,6 +38,8 @@ from asset_checks.violations import Violation, check_result
 from resources.warehouse import WarehouseResource
 from trust_assets.config import COHORTS, SETTINGS, Cohort, feature_names
 from trust_assets.partitions import DAILY_PARTITIONS
+from trust_assets.store.signal import versions_used
+from trust_assets.tables import CUSTOMER_360, MODEL_REGISTRY, MODEL_WEIGHTS, RULER, RULER_ISSUES, TRUST_SIGNAL
 
 ERROR = dg.AssetCheckSeverity.ERROR
 WARN = dg.AssetCheckSeverity.WARN
@@ -192,7 +188,7 @@ def trust_signal_coverage(context: dg.AssetCheckExecutionContext, warehouse: War
 def trust_signal_provenance(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
     def evaluate(start: date, end: date) -> Evaluation:
         used = _versions_used(warehouse, start, end)
-        registry = read_table(warehouse, REGISTRY).select("model_version", "cohort")
+        registry = read_table(warehouse, MODEL_REGISTRY).select("model_version", "cohort")
         found: list[Violation] = []
         unknown = used.join(registry, on=["model_version", "cohort"], how="anti")
         if unknown.height:
@@ -219,12 +215,7 @@ def trust_signal_provenance(context: dg.AssetCheckExecutionContext, warehouse: W
 def _versions_used(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:
     if not warehouse.table_exists(TRUST_SIGNAL):
         raise MissingTable(TRUST_SIGNAL)
-    return warehouse.read(
-        f"select cohort, model_version, ruler_version, count(*) as rows from {{analytics}}.{TRUST_SIGNAL} "
-        "where snapshot_date between $start and $end group by cohort, model_version, ruler_version "
-        "order by cohort, model_version",
-        {"start": start, "end": end},
-    )
+    return versions_used(warehouse, start, end)
 
 
 # --- the ruler and the models (unpartitioned) -----------------------------------------------------------------------
@@ -233,7 +224,7 @@ def _versions_used(warehouse: WarehouseResource, start: date, end: date) -> pl.D
     name="schema",
     blocking=True,
     description=(
-        "hierarchical_reference_stats matches its schema: columns and types, cohorts, features from the "
+        f"{RULER} matches its schema: columns and types, cohorts, features from the "
         "configuration, n >= 0, stddev >= 0, and one row per ruler_version, cohort, segment and feature."
     ),
 )
@@ -280,19 +271,19 @@ def ruler_stddev_usable(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 
 
 @dg.asset_check(
-    asset=dg.AssetKey(WEIGHTS),
+    asset=dg.AssetKey(MODEL_WEIGHTS),
     name="schema",
     blocking=True,
     description=(
-        "trust_model_weights matches its schema (weight = w_recontract + w_nrc - w_churn, finite, one row per "
+        f"{MODEL_WEIGHTS} matches its schema (weight = w_recontract + w_nrc - w_churn, finite, one row per "
         "model version and feature) and every registered version has a weight for each configured feature."
     ),
 )
 def weights_schema(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     def evaluate() -> Evaluation:
-        weights = read_table(warehouse, WEIGHTS)
-        found = rules.schema_violations(weights, ModelWeightsSchema, WEIGHTS)
-        registry = read_table(warehouse, REGISTRY)
+        weights = read_table(warehouse, MODEL_WEIGHTS)
+        found = rules.schema_violations(weights, ModelWeightsSchema, MODEL_WEIGHTS)
+        registry = read_table(warehouse, MODEL_REGISTRY)
         found += rules.weights_coverage_violations(
             weights, registry, {c.value: feature_names(c) for c in COHORTS}
         )
@@ -302,30 +293,31 @@ def weights_schema(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 
 
 @dg.asset_check(
-    asset=dg.AssetKey(REGISTRY),
+    asset=dg.AssetKey(MODEL_REGISTRY),
     name="schema",
     blocking=True,
     description=(
-        "model_registry matches its schema: one row per model version, known cohort and status, finite "
+        f"{MODEL_REGISTRY} matches its schema: one row per model version, known cohort and status, finite "
         "raw-score reference mean, raw_ref_stddev > 0."
     ),
 )
 def registry_schema(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     def evaluate() -> Evaluation:
-        return rules.schema_violations(read_table(warehouse, REGISTRY), ModelRegistrySchema, REGISTRY), ERROR
+        registry = read_table(warehouse, MODEL_REGISTRY)
+        return rules.schema_violations(registry, ModelRegistrySchema, MODEL_REGISTRY), ERROR
 
     return check_result_of(evaluate, "The model registry matches its schema.", None)
 
 
 @dg.asset_check(
-    asset=dg.AssetKey(REGISTRY),
+    asset=dg.AssetKey(MODEL_REGISTRY),
     name="one_production_per_cohort",
     blocking=True,
     description="Exactly one production model version per cohort: the daily scoring needs it.",
 )
 def registry_one_production(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     def evaluate() -> Evaluation:
-        return rules.production_violations(read_table(warehouse, REGISTRY)), ERROR
+        return rules.production_violations(read_table(warehouse, MODEL_REGISTRY)), ERROR
 
     return check_result_of(evaluate, "Each cohort has exactly one production model.", None)
 

@@ -10,13 +10,7 @@ from asset_checks import rules
 from asset_checks.violations import Violation
 from resources.warehouse import WarehouseResource
 from trust_assets.config import Cohort
-
-CUSTOMER_360 = "customer_360_definition"
-TRUST_SIGNAL = "customer_trust_signal"
-RULER = "hierarchical_reference_stats"
-RULER_ISSUES = "ruler_issues"
-WEIGHTS = "trust_model_weights"
-REGISTRY = "model_registry"
+from trust_assets.tables import CUSTOMER_360
 
 
 def feature_table(cohort: Cohort | str) -> str:

@@ -17,6 +17,7 @@ from asset_checks.validation import validate_frame
 from asset_checks.violations import EXAMPLE_ROWS, Violation
 from trust_assets.config import COHORTS
 from trust_assets.scoring.reference_stats import ruler_fingerprint, unusable_entries
+from trust_assets.tables import MODEL_REGISTRY, MODEL_WEIGHTS, RULER
 
 HOLDING_COLUMNS: dict[str, str] = {c.value: f"has_{c.value}" for c in COHORTS}
 
@@ -222,11 +223,11 @@ def fingerprint_violations(ruler: pl.DataFrame, issues: pl.DataFrame) -> list[Vi
             changed.append({"ruler_version": version, "issued_fingerprint": issued[version],
                             "current_fingerprint": now, "rows": rows.height})
     if changed:
-        out.append(Violation("hierarchical_reference_stats", None, "content unchanged since the ruler was issued",
+        out.append(Violation(RULER, None, "content unchanged since the ruler was issued",
                              len(changed), pl.DataFrame(changed)))
     unissued = [v for v in stored_versions if v not in issued]
     if unissued:
-        out.append(Violation("hierarchical_reference_stats", "ruler_version", "every version has an issue record",
+        out.append(Violation(RULER, "ruler_version", "every version has an issue record",
                              len(unissued), pl.DataFrame({"ruler_version": unissued})))
     return out
 
@@ -238,7 +239,7 @@ def stddev_violations(ruler: pl.DataFrame) -> list[Violation]:
     bad = unusable_entries(ruler)
     if bad.height == 0:
         return []
-    return [Violation("hierarchical_reference_stats", "stddev", "stddev > 0 and not NULL", bad.height,
+    return [Violation(RULER, "stddev", "stddev > 0 and not NULL", bad.height,
                       bad.head(EXAMPLE_ROWS))]
 
 
@@ -252,7 +253,7 @@ def production_violations(registry: pl.DataFrame) -> list[Violation]:
     if not bad:
         return []
     examples = pl.DataFrame({"cohort": list(bad), "production_versions": list(bad.values())})
-    return [Violation("model_registry", "status", "exactly one production version per cohort", len(bad), examples)]
+    return [Violation(MODEL_REGISTRY, "status", "exactly one production version per cohort", len(bad), examples)]
 
 
 def weights_coverage_violations(
@@ -274,9 +275,9 @@ def weights_coverage_violations(
     extra = got.join(expected, on=["model_version", "feature"], how="anti")
     out: list[Violation] = []
     if missing.height:
-        out.append(Violation("trust_model_weights", "feature", "a weight for every configured feature of the version",
+        out.append(Violation(MODEL_WEIGHTS, "feature", "a weight for every configured feature of the version",
                              missing.height, missing.head(EXAMPLE_ROWS)))
     if extra.height:
-        out.append(Violation("trust_model_weights", "feature", "only configured features of registered versions",
+        out.append(Violation(MODEL_WEIGHTS, "feature", "only configured features of registered versions",
                              extra.height, extra.head(EXAMPLE_ROWS)))
     return out

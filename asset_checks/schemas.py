@@ -36,6 +36,7 @@ from source_contract.raw_tables import (
 )
 from trust_assets.config import COHORTS, FEATURES, Cohort, FeatureSpec, feature_names
 from trust_assets.scoring.registry import ModelStatus
+from trust_assets.tables import CUSTOMER_360, MODEL_REGISTRY, MODEL_WEIGHTS, RULER, TRUST_SIGNAL
 
 COHORT_NAMES: list[str] = [c.value for c in COHORTS]
 CUSTOMER_TYPES: list[str] = ["consumer", "small_business"]
@@ -63,7 +64,7 @@ class Customer360Schema(pa.DataFrameModel):
     monthly_revenue: float = pa.Field(nullable=True, ge=0, le=10_000)
 
     class Config:
-        name = "customer_360_definition"
+        name = CUSTOMER_360
         # The model carries more columns (start dates, contract ends); the product names are pinned here.
         strict = False
         unique = ("snapshot_date", "customer_id")
@@ -162,7 +163,7 @@ class ReferenceStatsSchema(pa.DataFrameModel):
     period_end: dt.date
 
     class Config:
-        name = "hierarchical_reference_stats"
+        name = RULER
         strict = True
 
     @pa.dataframe_check(name="feature belongs to the cohort's feature list")
@@ -189,7 +190,7 @@ class ModelWeightsSchema(pa.DataFrameModel):
     weight: float
 
     class Config:
-        name = "trust_model_weights"
+        name = MODEL_WEIGHTS
         strict = True
         unique = ("model_version", "feature")
 
@@ -219,7 +220,7 @@ class ModelRegistrySchema(pa.DataFrameModel):
     trained_at: dt.datetime
 
     class Config:
-        name = "model_registry"
+        name = MODEL_REGISTRY
         strict = False
 
     @pa.dataframe_check(name="raw-score reference statistics finite")
@@ -251,7 +252,7 @@ class TrustSignalSchema(pa.DataFrameModel):
     top_drivers: str = pa.Field(nullable=True)
 
     class Config:
-        name = "customer_trust_signal"
+        name = TRUST_SIGNAL
         strict = False  # docs/architecture.md §7: "plus whatever cohort-specific identifiers the union carries"
         unique = ("snapshot_date", "cohort", "customer_id")
 
@@ -481,10 +482,10 @@ def raw_schema(table_name: str, as_of: dt.date | None = None) -> pa.DataFrameSch
 RAW_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {t.name: raw_model(t.name) for t in RAW_TABLES}
 
 PRODUCT_SCHEMAS: Mapping[str, type[pa.DataFrameModel]] = {
-    "customer_360_definition": Customer360Schema,
+    CUSTOMER_360: Customer360Schema,
     **{f"{c}_features": m for c, m in FEATURE_SCHEMAS.items()},
-    "hierarchical_reference_stats": ReferenceStatsSchema,
-    "trust_model_weights": ModelWeightsSchema,
-    "model_registry": ModelRegistrySchema,
-    "customer_trust_signal": TrustSignalSchema,
+    RULER: ReferenceStatsSchema,
+    MODEL_WEIGHTS: ModelWeightsSchema,
+    MODEL_REGISTRY: ModelRegistrySchema,
+    TRUST_SIGNAL: TrustSignalSchema,
 }

@@ -19,21 +19,16 @@ from asset_checks.violations import Violation, failure
 from asset_checks.windows import label
 from resources.warehouse import WarehouseResource
 from trust_assets.config import SETTINGS
-
-TABLE = "customer_trust_signal"
+from trust_assets.store.signal import previous_day_counts
+from trust_assets.tables import TRUST_SIGNAL
 
 
 def previous_published_counts(warehouse: WarehouseResource, start: date) -> pl.DataFrame:
     """Rows per cohort of the last published day before ``start`` (``day``, ``cohort``, ``rows``)."""
     empty = pl.DataFrame(schema={"day": pl.Date, "cohort": pl.String, "rows": pl.Int64})
-    if not warehouse.table_exists(TABLE):
+    if not warehouse.table_exists(TRUST_SIGNAL):
         return empty
-    found = warehouse.read(
-        f"select snapshot_date as day, cohort, count(*) as rows from {{analytics}}.{TABLE} "
-        f"where snapshot_date = (select max(snapshot_date) from {{analytics}}.{TABLE} where snapshot_date < $start) "
-        "group by snapshot_date, cohort",
-        {"start": start},
-    )
+    found = previous_day_counts(warehouse, start)
     return found if found.height else empty
 
 
@@ -41,7 +36,7 @@ def cohort_drop(frame: pl.DataFrame, warehouse: WarehouseResource, start: date) 
     """The frame's rows per cohort and day against the day before (the last published one for the first day)."""
     counts = frame.group_by("snapshot_date", "cohort").agg(pl.len().alias("rows")).rename({"snapshot_date": "day"})
     return rules.cohort_drop_violations(
-        counts, previous_published_counts(warehouse, start), SETTINGS.raw_guards.max_published_row_drop, TABLE
+        counts, previous_published_counts(warehouse, start), SETTINGS.raw_guards.max_published_row_drop, TRUST_SIGNAL
     )
 
 
@@ -53,7 +48,7 @@ def trust_signal_violations(
     end: date | None = None,
 ) -> list[Violation]:
     """Every rule the frame breaks; with ``warehouse``, ``start`` and ``end`` also coverage of customer_360."""
-    found = rules.schema_violations(frame, TrustSignalSchema, TABLE)
+    found = rules.schema_violations(frame, TrustSignalSchema, TRUST_SIGNAL)
     if warehouse is not None and start is not None and end is not None:
         try:
             expected = read_holders(warehouse, start, end)
@@ -61,10 +56,10 @@ def trust_signal_violations(
             return [*found, missing.violation]
         if {"snapshot_date", "cohort", "customer_id"} <= set(frame.columns):
             what = "every customer holding the product in customer_360_definition"
-            found += rules.coverage_violations(frame, expected, TABLE, what)
+            found += rules.coverage_violations(frame, expected, TRUST_SIGNAL, what)
             found += cohort_drop(frame, warehouse, start)
     elif frame.height == 0:
-        found.append(Violation(TABLE, None, "at least one row", 0, detail="the frame to publish is empty"))
+        found.append(Violation(TRUST_SIGNAL, None, "at least one row", 0, detail="the frame to publish is empty"))
     return found
 
 
@@ -81,7 +76,7 @@ def validate_trust_signal(
         window = label(start, end) if start and end else "the window"
         raise failure(
             found,
-            f"customer_trust_signal for {window} was computed but NOT written: it breaks the published contract.",
+            f"{TRUST_SIGNAL} for {window} was computed but NOT written: it breaks the published contract.",
             "The previously published rows are unchanged. See docs/runbook.md ('Trust signal refused before "
             "write').",
         )

@@ -21,6 +21,8 @@ Python code issues during a real materialisation.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -35,6 +37,11 @@ _QUANTILE_BUCKETS = 100
 PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 # DuckDB functions sqlglot does not model that bigquery_sql rewrites (below): portable through this layer.
 REWRITTEN_FUNCTIONS: frozenset[str] = frozenset({"hash"})
+
+
+def date_list_sql(days: Sequence[date]) -> str:
+    """A literal list of DATEs from configuration (trusted values), readable by DuckDB and BigQuery alike."""
+    return ", ".join(f"DATE '{d.isoformat()}'" for d in days)
 
 
 def duckdb_sql(sql: str, analytics: str, raw: str) -> str:

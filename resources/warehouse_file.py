@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import IO, Any, ClassVar
 
 from trust_assets.processes import is_descendant, is_same_process_alive, process_command
+from trust_assets.tables import MODEL_REGISTRY, TRUST_SIGNAL
 
 CREATE_HINT = "create it with `bash scripts/dev.sh demo` (or `trust demo`; `trust generate` writes the raw data only)"
 REBUILD_HINT = "rebuild it with `trust demo --regenerate` (or `trust generate` for the raw data only)"
@@ -340,11 +341,11 @@ def probe_open(path: Path) -> str | None:
 
 # The published tables each read-only command needs; without them it could only print an empty table.
 _NEEDED_TABLES = {
-    "summary": ("customer_trust_signal", "model_registry"),
-    "explain": ("customer_trust_signal", "model_registry"),
-    "attribute": ("customer_trust_signal", "model_registry"),
-    "models list": ("model_registry",),
-    "models audit": ("model_registry",),
+    "summary": (TRUST_SIGNAL, MODEL_REGISTRY),
+    "explain": (TRUST_SIGNAL, MODEL_REGISTRY),
+    "attribute": (TRUST_SIGNAL, MODEL_REGISTRY),
+    "models list": (MODEL_REGISTRY,),
+    "models audit": (MODEL_REGISTRY,),
 }
 
 

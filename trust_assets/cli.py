@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime
 from trust_assets.cli_commands import explain, models, summary
 from trust_assets.cli_commands.common import CommandError, iso_date
 from trust_assets.config import PROJECT_ROOT, default_end_date, duckdb_path
+from trust_assets.tables import TRUST_SIGNAL
 
 
 def _ensure_dagster_home() -> None:
@@ -85,8 +86,8 @@ def _run(end: date, days: int, command: str, generate: tuple[int, int] | None = 
     print(render_checks_not_passed(checks_not_passed(instance, runs_since(instance, started_at))) + "\n")
     print(
         "Open the Dagster UI with `make ui` (or `bash scripts/dev.sh ui`) and browse to http://127.0.0.1:3000:\n"
-        "  Lineage                                       the graph from raw sources to customer_trust_signal\n"
-        "  Catalog > customer_trust_signal > Partitions  each day's rows, score quantiles and check results\n"
+        f"  Lineage                                       the graph from raw sources to {TRUST_SIGNAL}\n"
+        f"  Catalog > {TRUST_SIGNAL} > Partitions  each day's rows, score quantiles and check results\n"
         "  Jobs > daily_trust_job > Runs                 the runs this command just made\n"
         f"Full log: {log_path}"
     )

@@ -14,6 +14,8 @@ from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 
+from trust_assets import tables
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -269,10 +271,10 @@ class OperationsSettings:
     monitoring_group: str = "monitoring"
     # Daily monitors (drift, prediction distribution) that must be fresh, and the outcome monitors that must
     # exist (they fill only once a scoring date's outcome window has closed, so they are not fresh by nature).
-    fresh_monitoring_tables: tuple[str, ...] = ("feature_drift", "score_distribution")
-    outcome_monitoring_assets: tuple[str, ...] = ("matured_outcome_performance",)
-    audit_table: str = "model_audit_trail"
-    shadow_table: str = "customer_trust_signal_shadow"
+    fresh_monitoring_tables: tuple[str, ...] = (tables.FEATURE_DRIFT, tables.SCORE_DISTRIBUTION)
+    outcome_monitoring_assets: tuple[str, ...] = (tables.MATURED_OUTCOME_PERFORMANCE,)
+    audit_table: str = tables.MODEL_AUDIT_TRAIL
+    shadow_table: str = tables.SHADOW_SIGNAL
 
 
 @dataclass(frozen=True)
@@ -304,9 +306,9 @@ class ProbationSettings:
     max_auc_drop: float = 0.05
     # Who the automatic rollback acts as in the audit trail.
     actor: str = "automatic-rollback"
-    previous_champion_table: str = "customer_trust_signal_previous_champion"
-    guard_table: str = "probation_guard_metrics"
-    events_table: str = "probation_guard_events"
+    previous_champion_table: str = tables.PREVIOUS_CHAMPION_SIGNAL
+    guard_table: str = tables.PROBATION_GUARD_METRICS
+    events_table: str = tables.PROBATION_GUARD_EVENTS
 
 
 @dataclass(frozen=True)

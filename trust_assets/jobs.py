@@ -17,6 +17,7 @@ from resources import Target, current_target
 from trust_assets.assets.raw_sources import RAW_SOURCE_SPECS
 from trust_assets.config import SETTINGS
 from trust_assets.operations.jobs import OPERATIONS_JOBS, OPERATIONS_SCHEDULES
+from trust_assets.tables import MODEL_REGISTRY, MODEL_WEIGHTS, OUTCOME_LABELS, REFERENCE_FEATURE_BINS, RULER
 
 # Drift and score monitoring run with every day's scores (a few seconds); the report is written with them.
 MONITORING_DAILY_ASSETS = ("feature_drift", "score_distribution", "monitoring_report")
@@ -32,11 +33,11 @@ DAILY_SELECTION = (
 # The dbt source tests (checks on raw/<table>) run with the staging views they guard.
 FOUNDATION_SELECTION = (
     dg.AssetSelection.groups("staging")
-    | dg.AssetSelection.assets("outcome_labels")
+    | dg.AssetSelection.assets(OUTCOME_LABELS)
     | dg.AssetSelection.checks_for_assets(*(spec.key for spec in RAW_SOURCE_SPECS))
 )
 RULER_AND_MODELS_SELECTION = dg.AssetSelection.assets(
-    "hierarchical_reference_stats", "trust_model_weights", "model_registry", "reference_feature_bins"
+    RULER, MODEL_WEIGHTS, MODEL_REGISTRY, REFERENCE_FEATURE_BINS
 )
 
 daily_trust_job = dg.define_asset_job(

@@ -55,6 +55,16 @@ def dbt_window_env(start: date, end_inclusive: date) -> dict[str, str]:
     return {DBT_WINDOW_ENV["start_date"]: start.isoformat(), DBT_WINDOW_ENV["end_date"]: end_inclusive.isoformat()}
 
 
+def window_days(start: date, end: date) -> list[date]:
+    """Every day of the inclusive range [start, end]."""
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def missing_days(present: set[date], start: date, end: date) -> list[date]:
+    """The days of the inclusive range [start, end] not in ``present``."""
+    return [d for d in window_days(start, end) if d not in present]
+
+
 def window_dates(start: date, end_exclusive: date) -> tuple[date, date]:
     """A half-open window [start, end_exclusive) of whole days as inclusive first and last dates."""
     last = end_exclusive - timedelta(days=1)

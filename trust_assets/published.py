@@ -1,7 +1,7 @@
-"""Which days the trust signal was published for, and how to point a user at the nearest of them.
+"""How to point a user at the published days nearest to a date, and name a set of days in a few words.
 
-Plain reads (DuckDB or BigQuery through any warehouse reader), used by ``trust summary`` and by the explanations
-to answer "that date was not scored" with the dates that were.
+Used by ``trust summary`` and by the explanations to answer "that date was not scored" with the dates that were
+(which days were published is :func:`trust_assets.store.signal.scored_dates`).
 """
 
 from __future__ import annotations
@@ -9,25 +9,6 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from resources.read_only import WarehouseReader
-
-SIGNAL_TABLE = "customer_trust_signal"
-
-
-def scored_dates(warehouse: WarehouseReader, cohort: str | None = None) -> list[date]:
-    """The snapshot dates with published scores (of one cohort, or of any), ascending; empty before the first."""
-    if not warehouse.table_exists(SIGNAL_TABLE):
-        return []
-    where, params = ("where cohort = $c", {"c": cohort}) if cohort else ("", {})
-    frame = warehouse.read(
-        f"select distinct snapshot_date from {{analytics}}.{SIGNAL_TABLE} {where} order by snapshot_date", params
-    )
-    import polars as pl  # here, not at the top: `trust --help` and the argument checks do not need Polars
-
-    return [d for d in frame["snapshot_date"].cast(pl.Date).to_list() if d is not None]
 
 
 def nearest_dates(dates: Sequence[date], day: date, k: int = 3) -> list[date]:

@@ -19,15 +19,15 @@ import polars as pl
 
 from resources import Target, current_target
 from resources.warehouse import WarehouseResource
-from trust_assets.assets.monitoring_drift import DRIFT_TABLE, REPORT_ASSET
+from trust_assets.assets.monitoring_drift import REPORT_ASSET
 from trust_assets.config import SETTINGS, feature_names
 from trust_assets.monitoring.alerts import AlertSink, default_sink, drift_alert
 from trust_assets.monitoring.drift import band_counts
 from trust_assets.monitoring.drift_events import DriftEvent, event_row, find_drift_events
 from trust_assets.operations.auto_rollback import ROLLBACK_JOB, evaluate_probation
 from trust_assets.operations.jobs import RETRAIN_JOB
+from trust_assets.tables import DRIFT_EVENTS, FEATURE_DRIFT
 
-DRIFT_EVENTS_TABLE = "drift_events"
 MONITORING = SETTINGS.monitoring
 
 
@@ -58,23 +58,23 @@ def retrain_request(event: DriftEvent) -> dg.RunRequest:
 
 
 def _raised(warehouse: WarehouseResource, event_ids: list[str]) -> set[str]:
-    if not event_ids or not warehouse.table_exists(DRIFT_EVENTS_TABLE):
+    if not event_ids or not warehouse.table_exists(DRIFT_EVENTS):
         return set()
-    found = warehouse.read(f"select event_id from {{analytics}}.{DRIFT_EVENTS_TABLE}")
+    found = warehouse.read(f"select event_id from {{analytics}}.{DRIFT_EVENTS}")
     return set(found["event_id"].to_list()) & set(event_ids)
 
 
 def evaluate_drift(warehouse: WarehouseResource, sink: AlertSink) -> list[dg.RunRequest]:
     """New drift events: alert each, record it in drift_events and return its retraining request."""
-    if not warehouse.table_exists(DRIFT_TABLE):
+    if not warehouse.table_exists(FEATURE_DRIFT):
         return []
-    latest = warehouse.read(f"select max(snapshot_date) as d from {{analytics}}.{DRIFT_TABLE}")["d"][0]
+    latest = warehouse.read(f"select max(snapshot_date) as d from {{analytics}}.{FEATURE_DRIFT}")["d"][0]
     if latest is None:
         return []
     start = latest - timedelta(days=MONITORING.drift_event_lookback_days - 1)
     drift = warehouse.read(
         f"select snapshot_date, cohort, feature, psi, wasserstein_sd, band, drifted, current_mean, reference_mean "
-        f"from {{analytics}}.{DRIFT_TABLE} where snapshot_date between $start and $end",
+        f"from {{analytics}}.{FEATURE_DRIFT} where snapshot_date between $start and $end",
         {"start": start, "end": latest},
     ).with_columns(pl.col("snapshot_date").cast(pl.Date))
     events = find_drift_events(
@@ -97,7 +97,7 @@ def evaluate_drift(warehouse: WarehouseResource, sink: AlertSink) -> list[dg.Run
         request = retrain_request(event)
         # Record first: a failing webhook must not make the next tick raise the same event again.
         warehouse.append(
-            DRIFT_EVENTS_TABLE,
+            DRIFT_EVENTS,
             event_row(event, drifted["feature"].to_list(), RETRAIN_JOB, request.run_key or event.event_id),
         )
         try:
@@ -118,7 +118,7 @@ def evaluate_drift(warehouse: WarehouseResource, sink: AlertSink) -> list[dg.Run
         f"{MONITORING.drift_event_feature_share:.0%} of a product's features have drifted (PSI >= "
         f"{MONITORING.psi_significant} and moved further than the reference period's own months did) against "
         "the reference period: an alert saying what drifted, since when "
-        f"and what to look at ({REPORT_ASSET}), a row in {DRIFT_EVENTS_TABLE}, and a run request of "
+        f"and what to look at ({REPORT_ASSET}), a row in {DRIFT_EVENTS}, and a run request of "
         f"{RETRAIN_JOB} for that product. Each event is raised once."
     ),
 )

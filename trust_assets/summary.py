@@ -13,37 +13,18 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from trust_assets.cli_commands.common import TABLE_WIDTH, render_table
-from trust_assets.published import SIGNAL_TABLE
+from trust_assets.scoring.registry import ModelStatus
+from trust_assets.store.models import registry_rows
+from trust_assets.store.signal import cohort_summary
+from trust_assets.tables import TRUST_SIGNAL
 
 if TYPE_CHECKING:  # `trust summary` reads through resources.read_only, without Dagster
     from resources.read_only import WarehouseReader
 
-def trust_signal_summary(warehouse: WarehouseReader, start: date, end: date) -> pl.DataFrame:
-    return warehouse.read(
-        f"""
-        select cohort,
-               count(*) as rows,
-               count(distinct snapshot_date) as days,
-               round(avg(trust_score), 3) as mean_score,
-               round(quantile_cont(trust_score, 0.1), 3) as p10,
-               round(quantile_cont(trust_score, 0.5), 3) as p50,
-               round(quantile_cont(trust_score, 0.9), 3) as p90,
-               round(avg(missing_features), 2) as mean_missing,
-               min(model_version) as model_version
-        from {{analytics}}.{SIGNAL_TABLE}
-        where snapshot_date between $start and $end
-        group by cohort
-        order by cohort
-        """,
-        {"start": start, "end": end},
-    )
-
 
 def production_models(warehouse: WarehouseReader) -> pl.DataFrame:
-    registry = warehouse.read(
-        "select model_version, cohort, status, ruler_version, metrics from {analytics}.model_registry"
-        " where status = 'production' order by cohort"
-    )
+    columns = ("model_version", "cohort", "status", "ruler_version", "metrics")
+    registry = registry_rows(warehouse, columns=columns, status=ModelStatus.PRODUCTION, order_by="cohort")
     metrics = [json.loads(m) for m in registry["metrics"].to_list()]
     return registry.drop("metrics").with_columns(
         pl.Series("churn_auc", [round(m.get("churn_auc", float("nan")), 3) for m in metrics]),
@@ -53,10 +34,10 @@ def production_models(warehouse: WarehouseReader) -> pl.DataFrame:
 
 
 def render_summary(warehouse: WarehouseReader, start: date, end: date) -> str:
-    scores = render_table(trust_signal_summary(warehouse, start, end), TABLE_WIDTH)
+    scores = render_table(cohort_summary(warehouse, start, end), TABLE_WIDTH)
     models = render_table(production_models(warehouse), TABLE_WIDTH)
     return (
-        f"customer_trust_signal {start} .. {end}\n"
+        f"{TRUST_SIGNAL} {start} .. {end}\n"
         f"{scores}\n\n"
         f"production models (held-out metrics)\n{models}\n"
     )

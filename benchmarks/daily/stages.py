@@ -125,7 +125,7 @@ def run_trust_signal(day: date) -> list[dict[str, object]]:
     functions it calls: reading features, scoring, union (identifiers and stacking), the pre-write guard and
     the atomic write. Whatever is left (models, coverage counts) is reported as its own line."""
     from resources.warehouse import DuckDBWarehouse
-    from trust_assets.assets import trust_signal as ts
+    from trust_assets.services import publishing as ts
 
     sampler = MemorySampler()
     clock = _StageClock(sampler)
@@ -134,7 +134,7 @@ def run_trust_signal(day: date) -> list[dict[str, object]]:
     stages = [
         (ts, "read_feature_rows", "scoring: read features"),
         (ts, "score_frame", "scoring: standardise + score"),
-        (ts, "_read_customer_360", "union: read customer_360"),
+        (ts, "read_customer_360", "union: read customer_360"),
         (ts, "attach_identifiers", "union: attach identifiers + stack"),
         (ts, "union_cohort_scores", "union: attach identifiers + stack"),
         (ts, "validate_trust_signal", "checks: pre-write guard"),
@@ -268,11 +268,13 @@ def _grow(frame: pl.DataFrame, rows: int, features: list[str], seed: int) -> pl.
 def run_scoring(day: date, rows: int) -> list[dict[str, object]]:
     """The product's scoring function (standardise + score, with top drivers) against NumPy's arithmetic on
     the same ``rows`` feature rows (split across cohorts as the day's real rows are), in memory."""
-    from trust_assets.assets import trust_signal as ts
     from trust_assets.scoring.arithmetic import score_frame
+    from trust_assets.services import publishing as ts
 
     warehouse = _warehouse()
-    models = ts._production_models(warehouse)
+    from trust_assets.store.models import production_models
+
+    models = production_models(warehouse)
     real = {c: ts.read_feature_rows(warehouse, c, "snapshot_date = $d", {"d": day}) for c in COHORTS}
     total_real = sum(f.height for f in real.values())
     frames = {c: _grow(f, round(rows * f.height / total_real), feature_names(c), 7) for c, f in real.items()}

@@ -24,11 +24,10 @@ from tests.support import PRODUCT_ASSETS
 EXPECTED_ORIGINS = (
     "asset_checks/raw_contract.py",
     "asset_checks/reads.py",
-    "asset_checks/product_checks.py",
-    "trust_assets/assets/reference.py",
     "trust_assets/assets/models.py",
-    "trust_assets/assets/trust_signal.py",
-    "trust_assets/summary.py",
+    "trust_assets/services/publishing.py",
+    "trust_assets/store/models.py",
+    "trust_assets/store/signal.py",
 )
 # Python-computed assets the run must materialise (the others are built by dbt).
 PYTHON_PRODUCT_ASSETS = {"raw_source_contract", *PRODUCT_ASSETS} - {

@@ -30,13 +30,13 @@ from resources.warehouse import DuckDBWarehouse
 from tests.operations.variants import champion, register_variant
 from tests.support import query
 from trust_assets import cli
-from trust_assets.assets.monitoring_drift import write_report
 from trust_assets.config import SETTINGS
 from trust_assets.definitions import defs
 from trust_assets.operations import auto_rollback
 from trust_assets.operations.audit import read_trail, state
 from trust_assets.operations.jobs import promote_model_job, rollback_model_job
 from trust_assets.sensors import automatic_rollback_sensor
+from trust_assets.services.monitoring import write_report
 
 PROBATION = SETTINGS.probation
 SIGNAL = "analytics.customer_trust_signal"

@@ -22,12 +22,13 @@ from resources.warehouse import DuckDBWarehouse
 from tests.operations.variants import champion, register_variant
 from tests.support import query
 from trust_assets import cli
-from trust_assets.assets.monitoring_drift import write_report
 from trust_assets.config import SETTINGS, Cohort
 from trust_assets.operations.audit import read_trail, state
 from trust_assets.operations.canary import canary_flags, canary_versions
-from trust_assets.operations.registry_store import read_registry, version_row
-from trust_assets.operations.serving import load_model, score_window
+from trust_assets.operations.registry_store import version_row
+from trust_assets.operations.serving import score_window
+from trust_assets.services.monitoring import write_report
+from trust_assets.store.models import load_version, read_registry
 
 CANARY = SETTINGS.canary
 SIGNAL = "analytics.customer_trust_signal"
@@ -111,7 +112,7 @@ def test_canary_customers_get_the_candidates_scores_and_the_rest_keep_the_champi
         canary.published.filter(pl.col("model_version") == CANDIDATE).select(keys), on=keys, how="anti").sort(keys))
     # The canary rows are the candidate's own scores.
     wh = DuckDBWarehouse(path=str(canary.path))
-    model = load_model(wh, version_row(read_registry(wh), CANDIDATE))
+    model = load_version(wh, version_row(read_registry(wh), CANDIDATE)).scoring_pair
     scored = score_window(wh, {Cohort.TV: model}, canary.later[0], canary.later[-1])
     mine = canary.published.filter(pl.col("model_version") == CANDIDATE)
     assert mine.equals(scored.join(mine.select(keys), on=keys, how="semi").select(mine.columns).sort(keys))

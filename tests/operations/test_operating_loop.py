@@ -24,7 +24,7 @@ from trust_assets.operations.audit import read_trail, state
 from trust_assets.operations.gate import evaluate_gate
 from trust_assets.operations.jobs import promote_model_job, retrain_models_job, rollback_model_job
 from trust_assets.operations.promotion import PromotionRefused, promote
-from trust_assets.operations.registry_store import read_registry
+from trust_assets.store.models import read_registry
 
 SIGNAL = "analytics.customer_trust_signal"
 ORDER = "snapshot_date, cohort, customer_id"

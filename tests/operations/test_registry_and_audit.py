@@ -14,7 +14,7 @@ import pytest
 from resources.warehouse import DuckDBWarehouse
 from tests.support import table_fingerprint
 from trust_assets.definitions import defs
-from trust_assets.operations import approval, audit, lifecycle, registry_store
+from trust_assets.operations import approval, audit, lifecycle
 from trust_assets.operations.audit import ActorError, EventType, resolve_actor
 from trust_assets.operations.promotion import PromotionRefused, promote
 from trust_assets.operations.registry_store import (
@@ -27,6 +27,7 @@ from trust_assets.operations.registry_store import (
 from trust_assets.operations.rollback import RollbackRefused, day_ranges, rollback
 from trust_assets.scoring.registry import ModelStatus, registry_row
 from trust_assets.scoring.training import CohortTrainingResult, composite_weights
+from trust_assets.store.models import read_registry
 
 AUDIT = "analytics.model_audit_trail"
 
@@ -55,7 +56,7 @@ def wh(tmp_path: Path) -> DuckDBWarehouse:
 
 
 def _statuses(wh: DuckDBWarehouse) -> dict[str, str]:
-    return dict(registry_store.read_registry(wh).select("model_version", "status").iter_rows())
+    return dict(read_registry(wh).select("model_version", "status").iter_rows())
 
 
 def test_registration_records_trained_and_bootstrap_promotion(wh: DuckDBWarehouse) -> None:
@@ -68,7 +69,7 @@ def test_registration_records_trained_and_bootstrap_promotion(wh: DuckDBWarehous
     assert register_versions(wh, _row("tv-2", ModelStatus.DEVELOPMENT, fingerprint="e" * 64), "bob", "again") == {
         "tv-2": "already registered"
     }
-    assert registry_store.read_registry(wh).height == 2
+    assert read_registry(wh).height == 2
 
 
 def test_immutable_version_refused(wh: DuckDBWarehouse) -> None:

@@ -8,7 +8,7 @@ import duckdb
 import polars as pl
 
 from resources.warehouse import DuckDBWarehouse
-from trust_assets.operations.registry_store import read_registry
+from trust_assets.store.models import read_registry
 
 
 def champion(wh: DuckDBWarehouse, cohort: str) -> str:

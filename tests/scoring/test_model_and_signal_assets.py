@@ -12,15 +12,16 @@ import pytest
 
 from resources.warehouse import DuckDBWarehouse
 from tests.scoring.frames import feature_frame, outcome_labels
-from trust_assets.assets import models, trust_signal
+from trust_assets.assets import models
 from trust_assets.assets.trust_index import (
     cohort_models,
     customer_trust_signal,
     hierarchical_reference_stats,
 )
-from trust_assets.assets.trust_signal import plan_chunks
 from trust_assets.config import COHORTS, SETTINGS, feature_names
 from trust_assets.scoring.union import TRUST_SIGNAL_SCHEMA
+from trust_assets.services import publishing
+from trust_assets.services.publishing import plan_chunks
 
 SCORING_DAYS = [date(2025, 9, 1) + timedelta(days=i) for i in range(3)]
 DAYS = [*SETTINGS.ruler.snapshot_dates, *SCORING_DAYS]
@@ -102,7 +103,7 @@ def test_signal_is_published_idempotently_with_one_schema(
         assert -1 < meta["tv_trust_p10"] < meta["tv_trust_p50"] < meta["tv_trust_p90"] < 1  # type: ignore[operator]
         assert meta["tv_trust_p50"] == pytest.approx(tv.quantile(0.5, "linear"), abs=1e-12)
     # Re-materialising the same window gives the identical table, here written a day at a time.
-    monkeypatch.setattr(trust_signal, "MAX_ROWS_PER_WRITE", 2000)
+    monkeypatch.setattr(publishing, "MAX_ROWS_PER_WRITE", 2000)
     assert _score_range(warehouse).success
     assert _signal(warehouse).equals(signal)
 

@@ -11,8 +11,8 @@ import pytest
 from trust_assets.scoring.registry import (
     REGISTRY_SCHEMA,
     WEIGHTS_SCHEMA,
+    ModelLoadError,
     ModelStatus,
-    ProductionModelError,
     coefficients_markdown,
     initial_status,
     is_registered,
@@ -71,9 +71,9 @@ def test_first_version_is_promoted_later_ones_wait() -> None:
 
 
 def test_exactly_one_production_model_is_required() -> None:
-    with pytest.raises(ProductionModelError, match="found 0"):
+    with pytest.raises(ModelLoadError, match="found 0"):
         production_model_row(_registry(("tv-1", "tv", "development")), "tv")
-    with pytest.raises(ProductionModelError, match="found 2"):
+    with pytest.raises(ModelLoadError, match="found 2"):
         production_model_row(_registry(("tv-1", "tv", "production"), ("tv-2", "tv", "production")), "tv")
     row = production_model_row(_registry(("tv-1", "tv", "archived"), ("tv-2", "tv", "production")), "tv")
     assert row["model_version"] == "tv-2"
@@ -81,5 +81,5 @@ def test_exactly_one_production_model_is_required() -> None:
     model = scoring_model(row, weights)
     assert model.weights == dict(zip(weights["feature"], weights["weight"], strict=True))
     assert (model.raw_ref_mean, model.raw_ref_stddev, model.ruler_version) == (0.1, 0.9, "ruler-v1")
-    with pytest.raises(ProductionModelError, match="no rows"):
+    with pytest.raises(ModelLoadError, match="no rows"):
         scoring_model(row, weights_rows(_result("tv", "tv-3")))

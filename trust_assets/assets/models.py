@@ -8,13 +8,8 @@ import dagster as dg
 import polars as pl
 
 from resources.warehouse import WarehouseResource
-from trust_assets.assets.reference import (
-    RULER_TABLE,
-    column_schema,
-    feature_deps,
-    markdown_table,
-    read_feature_rows,
-)
+from trust_assets.asset_metadata import column_schema, markdown_table
+from trust_assets.assets.reference import feature_deps
 from trust_assets.config import COHORTS, SETTINGS, feature_names
 from trust_assets.operations.registry_store import register_versions
 from trust_assets.owners import ML_ENGINEERING
@@ -30,14 +25,13 @@ from trust_assets.scoring.registry import (
     weights_rows,
 )
 from trust_assets.scoring.training import CohortTrainingResult, code_version, train_cohort
-
-WEIGHTS_TABLE = "trust_model_weights"
-REGISTRY_TABLE = "model_registry"
-LABELS_TABLE = "outcome_labels"
+from trust_assets.services.features import read_feature_rows
+from trust_assets.store.models import read_registry, row_count, ruler_rows, weight_versions
+from trust_assets.tables import MODEL_REGISTRY, MODEL_WEIGHTS, OUTCOME_LABELS, RULER
 
 _MODEL_DEPS = [
-    dg.AssetDep(RULER_TABLE),
-    dg.AssetDep(LABELS_TABLE),
+    dg.AssetDep(RULER),
+    dg.AssetDep(OUTCOME_LABELS),
     *feature_deps([SETTINGS.model.reference_date.isoformat()]),
 ]
 
@@ -47,7 +41,7 @@ _WINDOW = (
 )
 
 WEIGHTS_SPEC = dg.AssetSpec(
-    WEIGHTS_TABLE,
+    MODEL_WEIGHTS,
     group_name="models",
     owners=[ML_ENGINEERING],
     kinds={"scikit-learn"},
@@ -64,7 +58,7 @@ WEIGHTS_SPEC = dg.AssetSpec(
 )
 
 REGISTRY_SPEC = dg.AssetSpec(
-    REGISTRY_TABLE,
+    MODEL_REGISTRY,
     group_name="models",
     owners=[ML_ENGINEERING],
     kinds={"scikit-learn"},
@@ -79,12 +73,6 @@ REGISTRY_SPEC = dg.AssetSpec(
     ),
     metadata={"dagster/column_schema": column_schema(REGISTRY_SCHEMA, REGISTRY_COLUMN_DESCRIPTIONS)},
 )
-
-
-def _read_if_exists(warehouse: WarehouseResource, table: str, columns: str = "*") -> pl.DataFrame | None:
-    if not warehouse.table_exists(table):
-        return None
-    return warehouse.read(f"select {columns} from {{analytics}}.{table}")
 
 
 def _created_by(context: dg.AssetExecutionContext) -> str:
@@ -116,20 +104,18 @@ def cohort_models(
 ) -> Iterator[dg.MaterializeResult]:
     settings = SETTINGS.model
     ruler_version = SETTINGS.ruler.version
-    if not warehouse.table_exists(RULER_TABLE):
-        raise dg.Failure(description=f"{RULER_TABLE} does not exist: issue the ruler before training.")
-    ruler = warehouse.read(
-        f"select * from {{analytics}}.{RULER_TABLE} where ruler_version = $v", {"v": ruler_version}
-    )
+    if not warehouse.table_exists(RULER):
+        raise dg.Failure(description=f"{RULER} does not exist: issue the ruler before training.")
+    ruler = ruler_rows(warehouse, ruler_version)
     if ruler.height == 0:
         raise dg.Failure(
-            description=f"Ruler {ruler_version} has not been issued: materialise {RULER_TABLE} before training."
+            description=f"Ruler {ruler_version} has not been issued: materialise {RULER} before training."
         )
-    if not warehouse.table_exists(LABELS_TABLE):
-        raise dg.Failure(description=f"{LABELS_TABLE} does not exist: build the outcome labels before training.")
+    if not warehouse.table_exists(OUTCOME_LABELS):
+        raise dg.Failure(description=f"{OUTCOME_LABELS} does not exist: build the outcome labels before training.")
     labels = warehouse.read(
         f"select cohort, customer_id, reference_date, is_churn, is_recontract, revenue_change "
-        f"from {{analytics}}.{LABELS_TABLE} where reference_date = $d",
+        f"from {{analytics}}.{OUTCOME_LABELS} where reference_date = $d",
         {"d": settings.reference_date},
     )
     code_ver = code_version()
@@ -147,8 +133,8 @@ def cohort_models(
         )
         results.append(result)
 
-    registry = _read_if_exists(warehouse, REGISTRY_TABLE)
-    stored_weights = _read_if_exists(warehouse, WEIGHTS_TABLE, "distinct model_version")
+    registry = read_registry(warehouse)
+    stored_weights = weight_versions(warehouse)
     trained_at = datetime.now(UTC)
     new_weights: list[pl.DataFrame] = []
     new_registry: list[pl.DataFrame] = []
@@ -166,21 +152,21 @@ def cohort_models(
 
     # The weights land before the registry row that makes a version visible to scoring.
     if new_weights:
-        warehouse.append(WEIGHTS_TABLE, pl.concat(new_weights))
+        warehouse.append(MODEL_WEIGHTS, pl.concat(new_weights))
     if new_registry:
         # Appends the rows with their 'trained' (and, for a first version, 'promoted') audit events.
         register_versions(warehouse, pl.concat(new_registry), _created_by(context), "trained by cohort_models")
 
     versions = {r.cohort: r.model_version for r in results}
     weights_meta: dict[str, object] = {
-        "dagster/row_count": int(warehouse.read(f"select count(*) as n from {{analytics}}.{WEIGHTS_TABLE}")["n"][0]),
+        "dagster/row_count": row_count(warehouse, MODEL_WEIGHTS),
         "model_versions": dg.MetadataValue.json(versions),
         "new_rows": sum(f.height for f in new_weights),
         **{f"coefficients_{r.cohort}": dg.MetadataValue.md(coefficients_markdown(weights_rows(r))) for r in results},
         **{f"unusable_features_{r.cohort}": ", ".join(r.unusable_features) or "none" for r in results},
     }
     registry_meta: dict[str, object] = {
-        "dagster/row_count": int(warehouse.read(f"select count(*) as n from {{analytics}}.{REGISTRY_TABLE}")["n"][0]),
+        "dagster/row_count": row_count(warehouse, MODEL_REGISTRY),
         "model_versions": dg.MetadataValue.json(versions),
         "registration": dg.MetadataValue.json(statuses),
         "ruler_version": ruler_version,
@@ -190,5 +176,5 @@ def cohort_models(
         **{f"{r.cohort}_recontract_auc": _as_float(r.metrics.get("recontract_auc")) for r in results},
         **{f"{r.cohort}_nrc_r2": _as_float(r.metrics.get("nrc_r2")) for r in results},
     }
-    yield dg.MaterializeResult(asset_key=WEIGHTS_TABLE, metadata=weights_meta)
-    yield dg.MaterializeResult(asset_key=REGISTRY_TABLE, metadata=registry_meta)
+    yield dg.MaterializeResult(asset_key=MODEL_WEIGHTS, metadata=weights_meta)
+    yield dg.MaterializeResult(asset_key=MODEL_REGISTRY, metadata=registry_meta)

@@ -1,156 +1,90 @@
 """Monitoring assets: the frozen drift reference, daily feature drift, the score distribution and the report.
 
-Thin wiring around :mod:`trust_assets.monitoring`; every number is computed by plain functions there.
+Wiring, descriptions and metadata around :mod:`trust_assets.services.monitoring` (the reads, drift, the score
+distribution and the report) and :mod:`trust_assets.monitoring` (every number, computed by plain functions).
 """
 
 # No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import dagster as dg
 import polars as pl
 
+from resources.sql_dialect import date_list_sql
 from resources.warehouse import WarehouseResource
-from trust_assets.assets.models import REGISTRY_TABLE, WEIGHTS_TABLE
+from trust_assets.asset_metadata import column_schema, markdown_table
 from trust_assets.assets.reference import (
-    RULER_TABLE,
-    column_schema,
-    date_list_sql,
     feature_deps,
     feature_table,
-    markdown_table,
-    read_feature_rows,
     snapshot_partition_keys,
 )
-from trust_assets.assets.trust_signal import SIGNAL_TABLE, window_days
-from trust_assets.config import COHORTS, SETTINGS, Cohort, feature_names
+from trust_assets.config import COHORTS, SETTINGS, feature_names
 from trust_assets.monitoring import drift as drift_fns
-from trust_assets.monitoring.locations import report_path
 from trust_assets.monitoring.prediction_distribution import (
     SCORE_DISTRIBUTION_COLUMN_DESCRIPTIONS,
     SCORE_DISTRIBUTION_SCHEMA,
-    as_frame,
-    score_distribution_row,
 )
-from trust_assets.monitoring.report import ReportInputs, render_report
-from trust_assets.operations.canary import canary_candidates, canary_comparison
 from trust_assets.owners import ML_ENGINEERING
 from trust_assets.partition_events import add_daily_metadata
-from trust_assets.partitions import DAILY_PARTITIONS, partition_window_dates
-from trust_assets.scoring.arithmetic import score_frame
-from trust_assets.scoring.registry import ProductionModelError, production_model_row, scoring_model
+from trust_assets.partitions import DAILY_PARTITIONS, partition_window_dates, window_days
+from trust_assets.services.features import read_feature_rows
+from trust_assets.services.monitoring import (
+    compute_feature_drift,
+    compute_score_distribution,
+    frozen_reference,
+    require_tables,
+    write_report,
+)
+from trust_assets.store.models import cohort_ruler, ruler_row_count
+from trust_assets.tables import (
+    FAIRNESS_BY_GROUP,
+    FEATURE_DRIFT,
+    MATURED_OUTCOME_PERFORMANCE,
+    MODEL_REGISTRY,
+    MODEL_WEIGHTS,
+    REFERENCE_FEATURE_BINS,
+    REFERENCE_FEATURE_QUANTILES,
+    REFERENCE_FEATURE_VARIATION,
+    RULER,
+    SCORE_DISTRIBUTION,
+    TRUST_DECILE_OUTCOMES,
+    TRUST_SIGNAL,
+)
 
-BINS_TABLE = "reference_feature_bins"
-QUANTILES_TABLE = "reference_feature_quantiles"
-VARIATION_TABLE = "reference_feature_variation"
-DRIFT_TABLE = "feature_drift"
-SCORE_TABLE = "score_distribution"
 REPORT_ASSET = "monitoring_report"
 # Tables of the outcome and fairness monitors, shown in the report when they hold rows for the date.
-DECILE_TABLE = "trust_decile_outcomes"
-FAIRNESS_TABLE = "fairness_by_group"
-OUTCOME_TABLE = "matured_outcome_performance"
 # Written by outcome_monitoring; the report shows them when they have rows (the lineage says so).
-OUTCOME_REPORT_TABLES = (FAIRNESS_TABLE, DECILE_TABLE, OUTCOME_TABLE)
+OUTCOME_REPORT_TABLES = (FAIRNESS_BY_GROUP, TRUST_DECILE_OUTCOMES, MATURED_OUTCOME_PERFORMANCE)
 
 GROUP = "monitoring"
 MONITORING = SETTINGS.monitoring
 
 
-# --- reads --------------------------------------------------------------------------------------------------
-def _require(warehouse: WarehouseResource, *tables: str) -> None:
-    for table in tables:
-        if not warehouse.table_exists(table):
-            raise dg.Failure(description=f"{table} does not exist: materialise it before the monitoring assets.")
-
-
-def _cohort_ruler(warehouse: WarehouseResource, version: str, cohort: str) -> pl.DataFrame:
-    return warehouse.read(
-        f"select feature, mean, stddev from {{analytics}}.{RULER_TABLE} "
-        "where ruler_version = $v and cohort = $c and segment is null",
-        {"v": version, "c": cohort},
-    )
-
-
-def _production_rows(warehouse: WarehouseResource) -> dict[str, dict[str, Any]]:
-    _require(warehouse, REGISTRY_TABLE)
-    registry = warehouse.read(f"select * from {{analytics}}.{REGISTRY_TABLE} where status = 'production'")
-    try:
-        return {c.value: production_model_row(registry, c.value) for c in COHORTS}
-    except ProductionModelError as exc:
-        raise dg.Failure(description=str(exc)) from exc
-
-
-def _frozen_reference(
-    warehouse: WarehouseResource, version: str
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The stored bins, quantiles and reference variation of a ruler version (empty frames if none)."""
-    out: list[pl.DataFrame] = []
-    for table, schema in ((BINS_TABLE, drift_fns.BINS_SCHEMA), (QUANTILES_TABLE, drift_fns.QUANTILES_SCHEMA),
-                          (VARIATION_TABLE, drift_fns.VARIATION_SCHEMA)):
-        if not warehouse.table_exists(table):
-            out.append(pl.DataFrame(schema=schema))
-            continue
-        frame = warehouse.read(f"select * from {{analytics}}.{table} where ruler_version = $v", {"v": version})
-        out.append(frame.select([pl.col(c).cast(t) for c, t in schema.items()]))
-    return out[0], out[1], out[2]
-
-
-def _read_window(warehouse: WarehouseResource, table: str, start: date, end: date) -> pl.DataFrame:
-    return warehouse.read(
-        f"select * from {{analytics}}.{table} where snapshot_date between $start and $end",
-        {"start": start, "end": end},
-    ).with_columns(pl.col("snapshot_date").cast(pl.Date))
-
-
-def _optional_day(warehouse: WarehouseResource, table: str, day: date) -> pl.DataFrame | None:
-    """Rows of another monitor's table for the day (its date column is snapshot_date or scoring_date)."""
-    if not warehouse.table_exists(table):
-        return None
-    columns = set(warehouse.columns(table))
-    column = next((c for c in ("snapshot_date", "scoring_date") if c in columns), None)
-    if column is None:
-        return None
-    return warehouse.read(f"select * from {{analytics}}.{table} where {column} = $d", {"d": day})
-
-
-def latest_outcomes_date(warehouse: WarehouseResource, day: date) -> date | None:
-    """The latest scoring date on or before ``day`` with matured-outcome rows (a date gets them only once its
-    outcome window has closed), or None."""
-    if not warehouse.table_exists(OUTCOME_TABLE):
-        return None
-    found = warehouse.read(
-        f"select max(scoring_date) as d from {{analytics}}.{OUTCOME_TABLE} where scoring_date <= $d", {"d": day}
-    )
-    return found["d"][0] if found.height else None
-
-
 # --- reference_feature_bins ---------------------------------------------------------------------------------------
 @dg.asset(
-    name=BINS_TABLE,
+    name=REFERENCE_FEATURE_BINS,
     group_name=GROUP,
     owners=[ML_ENGINEERING],
     kinds={"polars"},
-    deps=[dg.AssetDep(RULER_TABLE), *feature_deps(snapshot_partition_keys(SETTINGS.ruler.snapshot_dates))],
+    deps=[dg.AssetDep(RULER), *feature_deps(snapshot_partition_keys(SETTINGS.ruler.snapshot_dates))],
     tags={"layer": "monitoring"},
     description=(
         "The fixed yardstick of feature drift: for every product and feature, ten equal-frequency bins (plus a "
         "bin for missing values) and a fine grid of quantiles of the reference period's month-end snapshots, "
         "the same data the ruler was computed from. Stored with the ruler version and frozen like the ruler: "
         "drift is always measured against the same reference, never re-fitted. Also writes "
-        f"{QUANTILES_TABLE} (the quantile grid behind the Wasserstein distance) and {VARIATION_TABLE} (how far "
-        "each reference month-end itself was from the pooled reference: the reference's own seasonality)."
+        f"{REFERENCE_FEATURE_QUANTILES} (the quantile grid behind the Wasserstein distance) and "
+        f"{REFERENCE_FEATURE_VARIATION} (how far each reference month-end itself was from the pooled reference: "
+        "the reference's own seasonality)."
     ),
     metadata={"dagster/column_schema": column_schema(drift_fns.BINS_SCHEMA, drift_fns.BINS_COLUMN_DESCRIPTIONS)},
 )
 def reference_feature_bins(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     version = SETTINGS.ruler.version
-    _require(warehouse, RULER_TABLE)
-    issued = warehouse.read(
-        f"select count(*) as n from {{analytics}}.{RULER_TABLE} where ruler_version = $v", {"v": version}
-    )
-    if not int(issued["n"][0]):
-        raise dg.Failure(description=f"Ruler {version} is not issued: materialise {RULER_TABLE} first.")
+    require_tables(warehouse, RULER)
+    if not ruler_row_count(warehouse, version):
+        raise dg.Failure(description=f"Ruler {version} is not issued: materialise {RULER} first.")
     days = SETTINGS.ruler.snapshot_dates
     frames = {
         c.value: read_feature_rows(warehouse, c, f"snapshot_date in ({date_list_sql(days)})", {}) for c in COHORTS
@@ -169,14 +103,14 @@ def reference_feature_bins(context: dg.AssetExecutionContext, warehouse: Warehou
         [
             drift_fns.reference_variation(
                 frames[c.value], c.value, feature_names(c), bins.filter(pl.col("cohort") == c.value),
-                quantiles.filter(pl.col("cohort") == c.value), _cohort_ruler(warehouse, version, c.value),
+                quantiles.filter(pl.col("cohort") == c.value), cohort_ruler(warehouse, version, c.value),
                 share_floor=MONITORING.psi_share_floor,
             )
             for c in COHORTS
         ]
     )
     fingerprint = drift_fns.reference_fingerprint(bins, quantiles, variation)
-    stored_bins, stored_quantiles, stored_variation = _frozen_reference(warehouse, version)
+    stored_bins, stored_quantiles, stored_variation = frozen_reference(warehouse, version)
     per_feature = bins.filter(pl.col("bin") != drift_fns.MISSING_BIN).group_by("cohort").agg(
         pl.len().alias("bins"), pl.col("feature").n_unique().alias("features")
     ).sort("cohort")
@@ -203,49 +137,13 @@ def reference_feature_bins(context: dg.AssetExecutionContext, warehouse: Warehou
             )
         context.log.info(f"drift reference of {version} unchanged (fingerprint {fingerprint[:12]})")
         return dg.MaterializeResult(metadata={**metadata, "reference_status": "unchanged"})
-    warehouse.append(BINS_TABLE, bins)
-    warehouse.append(QUANTILES_TABLE, quantiles)
-    warehouse.append(VARIATION_TABLE, variation)
+    warehouse.append(REFERENCE_FEATURE_BINS, bins)
+    warehouse.append(REFERENCE_FEATURE_QUANTILES, quantiles)
+    warehouse.append(REFERENCE_FEATURE_VARIATION, variation)
     return dg.MaterializeResult(metadata={**metadata, "reference_status": "issued"})
 
 
 # --- feature_drift ------------------------------------------------------------------------------------------------
-def compute_feature_drift(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:
-    """Drift rows of every cohort, feature and day of [start, end] against the production ruler's reference."""
-    production = _production_rows(warehouse)
-    parts: list[pl.DataFrame] = []
-    for cohort in COHORTS:
-        version = production[cohort.value]["ruler_version"]
-        bins, quantiles, variation = _frozen_reference(warehouse, version)
-        bins = bins.filter(pl.col("cohort") == cohort.value)
-        if bins.height == 0:
-            raise dg.Failure(
-                description=f"No drift reference for ruler {version} and {cohort.value}: "
-                f"materialise {BINS_TABLE} first."
-            )
-        ruler = _cohort_ruler(warehouse, version, cohort.value)
-        features = read_feature_rows(
-            warehouse, cohort, "snapshot_date between $start and $end", {"start": start, "end": end}
-        )
-        for day in window_days(start, end):
-            rows = features.filter(pl.col("snapshot_date") == day)
-            if rows.height == 0:
-                raise dg.Failure(
-                    description=f"No {cohort.value} feature rows for {day} in {feature_table(cohort)}: "
-                    "materialise the features for that day before measuring its drift."
-                )
-            parts.append(
-                drift_fns.feature_drift_day(
-                    day, cohort.value, rows, feature_names(cohort), bins,
-                    quantiles.filter(pl.col("cohort") == cohort.value), ruler,
-                    psi_investigate=MONITORING.psi_investigate, psi_significant=MONITORING.psi_significant,
-                    share_floor=MONITORING.psi_share_floor, variation=variation,
-                    min_excess_wasserstein_sd=MONITORING.min_excess_wasserstein_sd,
-                )
-            )
-    return pl.concat(parts).sort("snapshot_date", "cohort", "feature")
-
-
 def drift_metadata(drift: pl.DataFrame) -> dict[date, dict[str, Any]]:
     """Each day's per-cohort figures (max PSI, band counts, drifted features), named so the UI plots them."""
     counts = drift_fns.band_counts(drift)
@@ -270,13 +168,13 @@ def drift_metadata(drift: pl.DataFrame) -> dict[date, dict[str, Any]]:
 
 
 @dg.asset(
-    name=DRIFT_TABLE,
+    name=FEATURE_DRIFT,
     group_name=GROUP,
     owners=[ML_ENGINEERING],
     kinds={"polars"},
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetDep(BINS_TABLE), dg.AssetDep(RULER_TABLE), dg.AssetDep(REGISTRY_TABLE),
+    deps=[dg.AssetDep(REFERENCE_FEATURE_BINS), dg.AssetDep(RULER), dg.AssetDep(MODEL_REGISTRY),
           *[dg.AssetDep(feature_table(c)) for c in COHORTS]],
     tags={"layer": "monitoring"},
     description=(
@@ -291,66 +189,12 @@ def drift_metadata(drift: pl.DataFrame) -> dict[date, dict[str, Any]]:
 def feature_drift(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     start, end = partition_window_dates(context)
     drift = compute_feature_drift(warehouse, start, end)
-    warehouse.replace_partitions(DRIFT_TABLE, drift, start, end)
+    warehouse.replace_partitions(FEATURE_DRIFT, drift, start, end)
     add_daily_metadata(context, drift_metadata(drift))
     return dg.MaterializeResult(metadata={"window": f"{start} .. {end}"})
 
 
 # --- score_distribution -------------------------------------------------------------------------------------------
-def reference_scores(warehouse: WarehouseResource, model_version: str) -> tuple[date, pl.DataFrame]:
-    """The model version's own reference population scored by it: the training snapshot's feature rows."""
-    registry = warehouse.read(
-        f"select * from {{analytics}}.{REGISTRY_TABLE} where model_version = $v", {"v": model_version}
-    )
-    if registry.height != 1:
-        raise dg.Failure(description=f"{REGISTRY_TABLE} has {registry.height} rows for {model_version}")
-    row = registry.row(0, named=True)
-    weights = warehouse.read(
-        f"select * from {{analytics}}.{WEIGHTS_TABLE} where model_version = $v", {"v": model_version}
-    )
-    model = scoring_model(row, weights)
-    cohort = Cohort(row["cohort"])
-    ruler = warehouse.read(
-        f"select * from {{analytics}}.{RULER_TABLE} where ruler_version = $v and cohort = $c",
-        {"v": model.ruler_version, "c": cohort.value},
-    )
-    reference_date = row["training_reference_date"]
-    features = read_feature_rows(warehouse, cohort, "snapshot_date = $d", {"d": reference_date})
-    if features.height == 0:
-        raise dg.Failure(description=f"No {cohort.value} feature rows on the reference date {reference_date}.")
-    scores, _ = score_frame(features, ruler, model, cohort.value, feature_names(cohort), SETTINGS.model.top_drivers)
-    return reference_date, scores.select("raw_score", "trust_score")
-
-
-def compute_score_distribution(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:
-    _require(warehouse, SIGNAL_TABLE, REGISTRY_TABLE, WEIGHTS_TABLE, RULER_TABLE)
-    scores = warehouse.read(
-        f"select snapshot_date, cohort, model_version, raw_score, trust_score from {{analytics}}.{SIGNAL_TABLE} "
-        "where snapshot_date between $start and $end",
-        {"start": start, "end": end},
-    ).with_columns(pl.col("snapshot_date").cast(pl.Date))
-    absent = [d for d in window_days(start, end) if d not in set(scores["snapshot_date"].to_list())]
-    if absent:
-        raise dg.Failure(description=f"No {SIGNAL_TABLE} rows for {absent[:5]}: score those days first.")
-    references: dict[str, tuple[date, pl.DataFrame]] = {}
-    rows: list[dict[str, object]] = []
-    for (day, cohort, version), part in scores.group_by(
-        "snapshot_date", "cohort", "model_version", maintain_order=True
-    ):
-        if version not in references:
-            references[version] = reference_scores(warehouse, version)
-        reference_date, reference = references[version]
-        rows.append(
-            score_distribution_row(
-                day, cohort, version, part, reference, reference_date,
-                drift_bins=SETTINGS.ruler.drift_bins, reference_quantiles=MONITORING.score_reference_quantiles,
-                histogram_bins=MONITORING.score_histogram_bins, psi_investigate=MONITORING.psi_investigate,
-                psi_significant=MONITORING.psi_significant, share_floor=MONITORING.psi_share_floor,
-            )
-        )
-    return as_frame(rows)
-
-
 def score_metadata(frame: pl.DataFrame) -> dict[date, dict[str, Any]]:
     """Each day's per-cohort score mean, percentiles, share outside the reference and score PSI."""
     out: dict[date, dict[str, Any]] = {}
@@ -370,14 +214,14 @@ def score_metadata(frame: pl.DataFrame) -> dict[date, dict[str, Any]]:
 
 
 @dg.asset(
-    name=SCORE_TABLE,
+    name=SCORE_DISTRIBUTION,
     group_name=GROUP,
     owners=[ML_ENGINEERING],
     kinds={"polars"},
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetDep(SIGNAL_TABLE), dg.AssetDep(REGISTRY_TABLE), dg.AssetDep(WEIGHTS_TABLE),
-          dg.AssetDep(RULER_TABLE)],
+    deps=[dg.AssetDep(TRUST_SIGNAL), dg.AssetDep(MODEL_REGISTRY), dg.AssetDep(MODEL_WEIGHTS),
+          dg.AssetDep(RULER)],
     tags={"layer": "monitoring"},
     description=(
         "Are today's scores distributed like the scores of the population the model was trained on? Per day "
@@ -392,66 +236,12 @@ def score_metadata(frame: pl.DataFrame) -> dict[date, dict[str, Any]]:
 def score_distribution(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     start, end = partition_window_dates(context)
     frame = compute_score_distribution(warehouse, start, end)
-    warehouse.replace_partitions(SCORE_TABLE, frame, start, end)
+    warehouse.replace_partitions(SCORE_DISTRIBUTION, frame, start, end)
     add_daily_metadata(context, score_metadata(frame))
     return dg.MaterializeResult(metadata={"window": f"{start} .. {end}"})
 
 
 # --- monitoring_report --------------------------------------------------------------------------------------------
-def _probation_days(warehouse: WarehouseResource, day: date) -> pl.DataFrame | None:
-    """Guard metrics of the probation days up to ``day`` (a probation is at most ProbationSettings.days long)."""
-    table = SETTINGS.probation.guard_table
-    if not warehouse.table_exists(table):
-        return None
-    return _read_window(warehouse, table, day - timedelta(days=SETTINGS.probation.days - 1), day)
-
-
-def _canary_day(warehouse: WarehouseResource, day: date) -> pl.DataFrame | None:
-    """The day's canary customers against the rest, for the cohorts whose rows include a canary version."""
-    candidates = canary_candidates(warehouse)
-    if not candidates:
-        return None
-    signal = warehouse.read(
-        f"select snapshot_date, cohort, model_version, trust_score from {{analytics}}.{SIGNAL_TABLE} "
-        "where snapshot_date = $d",
-        {"d": day},
-    )
-    return canary_comparison(signal, candidates)
-
-
-def write_report(warehouse: WarehouseResource, day: date) -> tuple[str, dict[str, bool]]:
-    """Renders and writes the day's report; returns its path and which optional sections had data."""
-    history_start = day - timedelta(days=MONITORING.report_history_days - 1)
-    history = _read_window(warehouse, DRIFT_TABLE, history_start, day)
-    drift = history.filter(pl.col("snapshot_date") == day)
-    scores = _read_window(warehouse, SCORE_TABLE, day, day)
-    if drift.height == 0 or scores.height == 0:
-        raise dg.Failure(description=f"No {DRIFT_TABLE} or {SCORE_TABLE} rows for {day}: materialise them first.")
-    outcomes_date = latest_outcomes_date(warehouse, day)
-    inputs = ReportInputs(
-        day=day, drift=drift, drift_history=history, scores=scores,
-        psi_investigate=MONITORING.psi_investigate, psi_significant=MONITORING.psi_significant,
-        fairness=_optional_day(warehouse, FAIRNESS_TABLE, day),
-        deciles=_optional_day(warehouse, DECILE_TABLE, outcomes_date) if outcomes_date else None,
-        outcome_performance=_optional_day(warehouse, OUTCOME_TABLE, outcomes_date) if outcomes_date else None,
-        outcomes_date=outcomes_date,
-        probation=_probation_days(warehouse, day),
-        canary=_canary_day(warehouse, day),
-    )
-    path = report_path(day)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename: a reader never opens a half-written page.
-    partial = path.with_suffix(".html.partial")
-    partial.write_text(render_report(inputs), encoding="utf-8")
-    partial.replace(path)
-    present = {
-        name: frame is not None and frame.height > 0
-        for name, frame in (("deciles", inputs.deciles), ("fairness", inputs.fairness),
-                            ("outcomes", inputs.outcome_performance))
-    }
-    return str(path), present
-
-
 @dg.asset(
     name=REPORT_ASSET,
     group_name=GROUP,
@@ -460,7 +250,7 @@ def write_report(warehouse: WarehouseResource, day: date) -> tuple[str, dict[str
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[
-        dg.AssetDep(DRIFT_TABLE), dg.AssetDep(SCORE_TABLE), *(dg.AssetDep(t) for t in OUTCOME_REPORT_TABLES),
+        dg.AssetDep(FEATURE_DRIFT), dg.AssetDep(SCORE_DISTRIBUTION), *(dg.AssetDep(t) for t in OUTCOME_REPORT_TABLES),
         dg.AssetDep(SETTINGS.probation.guard_table),
     ],
     tags={"layer": "monitoring"},

@@ -17,10 +17,10 @@ import dagster as dg
 import polars as pl
 
 from resources.warehouse import DuckDBWarehouse, WarehouseResource
-from trust_assets.assets.reference import RULER_TABLE, column_schema, feature_table, markdown_table, read_feature_rows
+from trust_assets.asset_metadata import column_schema, markdown_table
+from trust_assets.assets.reference import feature_table
 from trust_assets.config import COHORTS, SETTINGS, default_end_date, feature_names
 from trust_assets.dbt_project import TrustDbtCliResource, duckdb_environment
-from trust_assets.monitoring.explanations import ModelVersion, load_model_version
 from trust_assets.monitoring.fairness import (
     DISPARITY_MEASURE,
     FAIRNESS_DESCRIPTIONS,
@@ -44,23 +44,31 @@ from trust_assets.monitoring.matured_outcomes import (
 from trust_assets.owners import ML_ENGINEERING
 from trust_assets.partition_events import add_daily_metadata
 from trust_assets.partitions import DAILY_PARTITIONS, fixed_dbt_vars, partition_window_dates
+from trust_assets.services.features import read_feature_rows
+from trust_assets.store.models import ModelVersion, load_model_version
+from trust_assets.store.signal import signal_rows
+from trust_assets.tables import (
+    FAIRNESS_BY_GROUP,
+    MATURED_OUTCOME_PERFORMANCE,
+    MODEL_REGISTRY,
+    MODEL_WEIGHTS,
+    OUTCOME_LABELS,
+    RULER,
+    TRUST_DECILE_OUTCOMES,
+    TRUST_SIGNAL,
+)
 
-PERFORMANCE_TABLE = "matured_outcome_performance"
-DECILE_TABLE = "trust_decile_outcomes"
-FAIRNESS_TABLE = "fairness_by_group"
-SIGNAL_TABLE = "customer_trust_signal"
-OUTCOME_MODEL = "outcome_labels"
 PARTITION_COLUMN = "scoring_date"
 GROUP = "monitoring"
 
 _DEPS = [
-    dg.AssetDep(SIGNAL_TABLE),
+    dg.AssetDep(TRUST_SIGNAL),
     *[dg.AssetDep(feature_table(c)) for c in COHORTS],
-    dg.AssetDep(RULER_TABLE),
-    dg.AssetDep("trust_model_weights"),
-    dg.AssetDep("model_registry"),
+    dg.AssetDep(RULER),
+    dg.AssetDep(MODEL_WEIGHTS),
+    dg.AssetDep(MODEL_REGISTRY),
     # Its SQL (compiled for each scoring date) defines the outcomes; its staging views must exist.
-    dg.AssetDep(OUTCOME_MODEL),
+    dg.AssetDep(OUTCOME_LABELS),
 ]
 _MONTHS = SETTINGS.outcomes.window_months
 
@@ -83,7 +91,7 @@ def _monitoring_spec(
 
 
 PERFORMANCE_SPEC = _monitoring_spec(
-    PERFORMANCE_TABLE,
+    MATURED_OUTCOME_PERFORMANCE,
     (
         f"Did the models get worse? For each scoring date whose {_MONTHS}-month outcome window has closed: how "
         "well each product's churn, recontract and revenue-change models predicted what the scored customers "
@@ -97,7 +105,7 @@ PERFORMANCE_SPEC = _monitoring_spec(
 )
 
 DECILE_SPEC = _monitoring_spec(
-    DECILE_TABLE,
+    TRUST_DECILE_OUTCOMES,
     (
         "The business view of the trust score: customers of each product split into ten equal groups by their "
         "trust score on a scoring date, with how many of each group left, signed a new contract, and how their "
@@ -110,7 +118,7 @@ DECILE_SPEC = _monitoring_spec(
 )
 
 FAIRNESS_SPEC = _monitoring_spec(
-    FAIRNESS_TABLE,
+    FAIRNESS_BY_GROUP,
     (
         "Is the score even-handed across regions and customer segments? Per scoring date, product, and region "
         "or segment: the trust-score distribution, the share flagged at risk, predicted churn, and (once the "
@@ -135,13 +143,13 @@ def outcome_sql(dbt: TrustDbtCliResource, warehouse: WarehouseResource, scoring_
     env = duckdb_environment(warehouse.path) if isinstance(warehouse, DuckDBWarehouse) else {}
     # Every var from config (as the dbt assets pass them), with the scoring date's window on top.
     dbt_vars = {**fixed_dbt_vars(), **outcome_dbt_vars(scoring_date, _MONTHS)}
-    invocation = dbt.cli(["compile", "--select", OUTCOME_MODEL, "--vars", json.dumps(dbt_vars)], env=env).wait()
+    invocation = dbt.cli(["compile", "--select", OUTCOME_LABELS, "--vars", json.dumps(dbt_vars)], env=env).wait()
     for result in invocation.get_artifact("run_results.json").get("results", []):
-        if result.get("unique_id", "").endswith(f".{OUTCOME_MODEL}") and result.get("unique_id", "").startswith(
+        if result.get("unique_id", "").endswith(f".{OUTCOME_LABELS}") and result.get("unique_id", "").startswith(
             "model."
         ):
             return str(result["compiled_code"])
-    raise dg.Failure(description=f"dbt compile returned no SQL for {OUTCOME_MODEL} ({scoring_date})")
+    raise dg.Failure(description=f"dbt compile returned no SQL for {OUTCOME_LABELS} ({scoring_date})")
 
 
 def read_outcomes(warehouse: WarehouseResource, sql: str) -> pl.DataFrame:
@@ -159,14 +167,13 @@ def read_outcomes(warehouse: WarehouseResource, sql: str) -> pl.DataFrame:
 # --- one scoring date ----------------------------------------------------------------------------------------------
 def scored_population(warehouse: WarehouseResource, day: date, versions: dict[str, ModelVersion]) -> pl.DataFrame:
     """The published scores of a date with each row's model predictions (``p_churn, p_recontract, nrc_pred``)."""
-    signal = warehouse.read(
-        f"select cohort, customer_id, segment, region, trust_score, model_version from {{analytics}}.{SIGNAL_TABLE} "
-        "where snapshot_date = $d",
-        {"d": day},
-    ).with_columns(pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String))
+    columns = ("cohort", "customer_id", "segment", "region", "trust_score", "model_version")
+    signal = signal_rows(warehouse, day, day, columns).with_columns(
+        pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String)
+    )
     if signal.height == 0:
         raise dg.Failure(
-            description=f"{SIGNAL_TABLE} has no rows for {day}: publish that date's scores before monitoring it."
+            description=f"{TRUST_SIGNAL} has no rows for {day}: publish that date's scores before monitoring it."
         )
     parts: list[pl.DataFrame] = []
     for cohort in COHORTS:
@@ -260,16 +267,16 @@ def outcome_monitoring(
     deciles = pl.concat(decile_parts)
     fairness = pl.concat(fairness_parts)
     # One atomic replace per table: a re-run of the window replaces its rows (and clears stale ones).
-    warehouse.replace_partitions(PERFORMANCE_TABLE, perf, start, end, PARTITION_COLUMN)
-    warehouse.replace_partitions(DECILE_TABLE, deciles, start, end, PARTITION_COLUMN)
-    warehouse.replace_partitions(FAIRNESS_TABLE, fairness, start, end, PARTITION_COLUMN)
+    warehouse.replace_partitions(MATURED_OUTCOME_PERFORMANCE, perf, start, end, PARTITION_COLUMN)
+    warehouse.replace_partitions(TRUST_DECILE_OUTCOMES, deciles, start, end, PARTITION_COLUMN)
+    warehouse.replace_partitions(FAIRNESS_BY_GROUP, fairness, start, end, PARTITION_COLUMN)
 
     # Each day's own figures on its own partition of each table (trust_assets/partition_events.py).
     days = _days(start, end)
     for key, describe_day, frame in (
-        (PERFORMANCE_TABLE, performance_metadata, perf),
-        (DECILE_TABLE, decile_metadata, deciles),
-        (FAIRNESS_TABLE, fairness_metadata, fairness),
+        (MATURED_OUTCOME_PERFORMANCE, performance_metadata, perf),
+        (TRUST_DECILE_OUTCOMES, decile_metadata, deciles),
+        (FAIRNESS_BY_GROUP, fairness_metadata, fairness),
     ):
         add_daily_metadata(
             context,
@@ -289,9 +296,9 @@ def outcome_monitoring(
         "dates_waiting_for_outcomes": ", ".join(waiting) or "none",
     }
     context.log.info(f"outcome monitoring for {start} .. {end}: matured {matured_days or 'none'}")
-    yield dg.MaterializeResult(asset_key=PERFORMANCE_TABLE, metadata=common)
-    yield dg.MaterializeResult(asset_key=DECILE_TABLE, metadata=common)
-    yield dg.MaterializeResult(asset_key=FAIRNESS_TABLE, metadata=common)
+    yield dg.MaterializeResult(asset_key=MATURED_OUTCOME_PERFORMANCE, metadata=common)
+    yield dg.MaterializeResult(asset_key=TRUST_DECILE_OUTCOMES, metadata=common)
+    yield dg.MaterializeResult(asset_key=FAIRNESS_BY_GROUP, metadata=common)
 
 
 def performance_metadata(perf: pl.DataFrame) -> dict[str, Any]:
@@ -352,7 +359,7 @@ def fairness_metadata(fairness: pl.DataFrame) -> dict[str, Any]:
 
 
 OUTCOME_MONITORING_ASSETS: list[dg.AssetsDefinition] = [outcome_monitoring]
-OUTCOME_MONITORING_KEYS: tuple[str, ...] = (PERFORMANCE_TABLE, DECILE_TABLE, FAIRNESS_TABLE)
+OUTCOME_MONITORING_KEYS: tuple[str, ...] = (MATURED_OUTCOME_PERFORMANCE, TRUST_DECILE_OUTCOMES, FAIRNESS_BY_GROUP)
 
 
 def dates_maturing_on(day: date) -> list[date]:

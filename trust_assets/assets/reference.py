@@ -1,38 +1,34 @@
 """``hierarchical_reference_stats``: the fixed ruler every score is measured with.
 
-Also the small helpers the trust-index assets share (feature reads and column-schema metadata), kept here
-so that the scoring functions stay free of Dagster.
+Also the dependencies of an asset on given days of the three feature tables (:func:`feature_deps`), which the
+model and monitoring assets share.
 """
 
 # No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 import dagster as dg
 import polars as pl
 
+from resources.sql_dialect import date_list_sql
 from resources.warehouse import WarehouseResource
-from trust_assets.config import COHORTS, SETTINGS, Cohort, feature_names
+from trust_assets.asset_metadata import column_schema, markdown_table
+from trust_assets.config import COHORTS, SETTINGS, feature_names
 from trust_assets.operations.audit import record_ruler_issue
 from trust_assets.owners import ML_ENGINEERING
-from trust_assets.scoring.feature_reads import (
-    FeatureTableError,
-    checked_feature_columns,
-    feature_table,
-    read_features,
-)
+from trust_assets.scoring.feature_reads import feature_table
 from trust_assets.scoring.reference_stats import (
     RULER_COLUMN_DESCRIPTIONS,
     RULER_SCHEMA,
-    RULER_TABLE,
     compute_reference_stats_from_wide,
-    conform_ruler,
     describe_ruler_difference,
     ruler_fingerprint,
     unusable_entries,
 )
-
-RULER_ISSUES_TABLE = "ruler_issues"
+from trust_assets.services.features import read_feature_rows
+from trust_assets.store.models import row_count, ruler_issue_recorded, stored_ruler
+from trust_assets.tables import RULER, RULER_ISSUES
 
 RULER_ISSUES_SCHEMA: dict[str, pl.DataType] = {
     "ruler_version": pl.String(),
@@ -45,70 +41,6 @@ RULER_ISSUES_SCHEMA: dict[str, pl.DataType] = {
     "rows": pl.Int64(),
     "run_id": pl.String(),
 }
-
-
-# --- shared helpers -------------------------------------------------------------------------------------------
-_SQL_TYPES: dict[type[pl.DataType], str] = {
-    pl.String: "varchar",
-    pl.Float64: "double",
-    pl.Int64: "bigint",
-    pl.Int32: "integer",
-    pl.Boolean: "boolean",
-    pl.Date: "date",
-    pl.Datetime: "timestamp with time zone",
-}
-
-
-def column_schema(schema: Mapping[str, pl.DataType], descriptions: Mapping[str, str]) -> dg.TableSchema:
-    """``dagster/column_schema`` metadata from a table's Polars schema and column descriptions."""
-    return dg.TableSchema(
-        columns=[
-            dg.TableColumn(name, _SQL_TYPES.get(type(dtype), str(dtype)).lower(), description=descriptions.get(name))
-            for name, dtype in schema.items()
-        ]
-    )
-
-
-def feature_columns_or_fail(warehouse: WarehouseResource, cohort: Cohort | str) -> list[str]:
-    """The columns a cohort's scoring reads; fails the run clearly if the feature table changed shape."""
-    try:
-        return checked_feature_columns(warehouse, cohort)
-    except FeatureTableError as exc:
-        raise _failure(exc) from exc
-
-
-def _failure(exc: FeatureTableError) -> dg.Failure:
-    return dg.Failure(description=str(exc), metadata={"table": exc.table, "missing_columns": ", ".join(exc.absent)})
-
-
-def date_list_sql(days: Sequence[date]) -> str:
-    """A literal list of DATEs from configuration (trusted values), readable by DuckDB and BigQuery alike."""
-    return ", ".join(f"DATE '{d.isoformat()}'" for d in days)
-
-
-def read_feature_rows(
-    warehouse: WarehouseResource, cohort: Cohort | str, where: str, params: Mapping[str, object]
-) -> pl.DataFrame:
-    """A cohort's feature rows (key columns and the configured features), in a deterministic order."""
-    try:
-        return read_features(warehouse, cohort, where, params)
-    except FeatureTableError as exc:
-        raise _failure(exc) from exc
-
-
-def markdown_table(frame: pl.DataFrame, float_format: str = "{:.4f}") -> str:
-    """A small frame (metadata-sized) as a Markdown table."""
-    def _cell(value: object) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, float):
-            return float_format.format(value)
-        return str(value)
-
-    head = "| " + " | ".join(frame.columns) + " |"
-    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
-    body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.iter_rows()]
-    return "\n".join([head, rule, *body])
 
 
 def snapshot_partition_keys(days: Sequence[date]) -> list[str]:
@@ -127,23 +59,6 @@ def feature_deps(partition_keys: Sequence[str]) -> list[dg.AssetDep]:
 
 
 # --- the ruler -------------------------------------------------------------------------------------------------
-def _stored_ruler(warehouse: WarehouseResource, version: str) -> pl.DataFrame:
-    if not warehouse.table_exists(RULER_TABLE):
-        return pl.DataFrame(schema=RULER_SCHEMA)
-    return conform_ruler(
-        warehouse.read(f"select * from {{analytics}}.{RULER_TABLE} where ruler_version = $v", {"v": version})
-    )
-
-
-def _issue_recorded(warehouse: WarehouseResource, version: str) -> bool:
-    if not warehouse.table_exists(RULER_ISSUES_TABLE):
-        return False
-    found = warehouse.read(
-        f"select count(*) as n from {{analytics}}.{RULER_ISSUES_TABLE} where ruler_version = $v", {"v": version}
-    )
-    return bool(found["n"][0])
-
-
 def _issue_row(ruler: pl.DataFrame, fingerprint: str, run_id: str) -> pl.DataFrame:
     settings = SETTINGS.ruler
     row = {
@@ -181,7 +96,7 @@ def _ruler_summary(ruler: pl.DataFrame) -> dict[str, dg.MetadataValue | str | in
 
 
 @dg.asset(
-    name=RULER_TABLE,
+    name=RULER,
     group_name="reference",
     owners=[ML_ENGINEERING],
     kinds={"polars"},
@@ -227,7 +142,7 @@ def hierarchical_reference_stats(
         min_segment_support=settings.min_segment_support,
     )
     fingerprint = ruler_fingerprint(fresh)
-    stored = _stored_ruler(warehouse, settings.version)
+    stored = stored_ruler(warehouse, settings.version)
     common: dict[str, object] = {
         "ruler_version": settings.version,
         "fingerprint": fingerprint,
@@ -246,7 +161,7 @@ def hierarchical_reference_stats(
                     f"The ruler {settings.version} is frozen, but the reference data now gives different "
                     f"statistics ({difference}). The stored ruler was left untouched. If the reference features "
                     "changed on purpose, issue a new ruler: bump RulerSettings.version in trust_assets/config.py, "
-                    "re-materialise hierarchical_reference_stats and retrain the models on the new version. "
+                    f"re-materialise {RULER} and retrain the models on the new version. "
                     "Otherwise find out why the reference-period feature partitions changed."
                 ),
                 metadata={
@@ -256,22 +171,19 @@ def hierarchical_reference_stats(
                     "difference": difference,
                 },
             )
-        if not _issue_recorded(warehouse, settings.version):
+        if not ruler_issue_recorded(warehouse, settings.version):
             # A run that stopped between the two appends left the ruler without its issue record: complete it.
-            warehouse.append(RULER_ISSUES_TABLE, _issue_row(stored, stored_fingerprint, context.run_id))
+            warehouse.append(RULER_ISSUES, _issue_row(stored, stored_fingerprint, context.run_id))
         context.log.info(f"ruler {settings.version} unchanged (fingerprint {fingerprint[:12]}); nothing written")
         return dg.MaterializeResult(
-            metadata={**common, "ruler_status": "unchanged", "dagster/row_count": _table_rows(warehouse)}
+            metadata={**common, "ruler_status": "unchanged", "dagster/row_count": row_count(warehouse, RULER)}
         )
 
-    warehouse.append(RULER_TABLE, fresh)
-    warehouse.append(RULER_ISSUES_TABLE, _issue_row(fresh, fingerprint, context.run_id))
+    warehouse.append(RULER, fresh)
+    warehouse.append(RULER_ISSUES, _issue_row(fresh, fingerprint, context.run_id))
     record_ruler_issue(warehouse, settings.version, fingerprint, fresh.height, f"dagster run {context.run_id}")
     context.log.info(f"issued ruler {settings.version} ({fresh.height} rows, fingerprint {fingerprint[:12]})")
     return dg.MaterializeResult(
-        metadata={**common, "ruler_status": "issued", "dagster/row_count": _table_rows(warehouse)}
+        metadata={**common, "ruler_status": "issued", "dagster/row_count": row_count(warehouse, RULER)}
     )
 
-
-def _table_rows(warehouse: WarehouseResource) -> int:
-    return int(warehouse.read(f"select count(*) as n from {{analytics}}.{RULER_TABLE}")["n"][0])

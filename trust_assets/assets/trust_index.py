@@ -13,5 +13,3 @@ TRUST_INDEX_ASSETS: list[dg.AssetsDefinition] = [
     cohort_models,
     customer_trust_signal,
 ]
-
-__all__ = ["TRUST_INDEX_ASSETS", "cohort_models", "customer_trust_signal", "hierarchical_reference_stats"]

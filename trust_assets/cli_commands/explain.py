@@ -51,6 +51,7 @@ def add_parsers(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from resources.environment import read_only_warehouse
     from trust_assets.monitoring.explanations import ExplanationError, attribute, explain
+    from trust_assets.scoring.registry import ModelLoadError
 
     customer = args.customer.strip()
     if not customer:
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
                 result = explain(warehouse, customer, args.cohort, args.date, args.model_version)
             else:
                 change = attribute(warehouse, customer, args.cohort, args.date_from, args.date_to)
-    except ExplanationError as exc:
+    except (ExplanationError, ModelLoadError) as exc:
         raise CommandError(str(exc)) from exc
     if args.command == "explain":
         if args.json:

@@ -124,7 +124,7 @@ def _read(args: argparse.Namespace) -> int:
 
     from resources.environment import read_only_warehouse
     from trust_assets.operations import audit
-    from trust_assets.operations.registry_store import read_registry
+    from trust_assets.store.models import read_registry
 
     if args.models_command == "audit" and args.last <= 0:
         raise CommandError(f"--last {args.last}: give a positive number of events")

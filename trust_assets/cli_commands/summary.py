@@ -14,6 +14,7 @@ from typing import Any
 
 from trust_assets.cli_commands.common import CommandError, iso_date
 from trust_assets.published import describe_dates, nearest_dates
+from trust_assets.tables import TRUST_SIGNAL
 
 DEFAULT_DAYS = 7
 
@@ -44,7 +45,7 @@ def resolve_range(scored: Sequence[date], start: date | None, end: date | None) 
     if start is not None and end is not None and start > end:
         raise CommandError(f"--start {start} is after --end {end}: the range is reversed")
     if not scored:
-        raise CommandError("customer_trust_signal holds no scores yet: `trust demo` (or `trust run`) scores the "
+        raise CommandError(f"{TRUST_SIGNAL} holds no scores yet: `trust demo` (or `trust run`) scores the "
                            "latest days")
     note = None
     if start is None:
@@ -63,7 +64,7 @@ def resolve_range(scored: Sequence[date], start: date | None, end: date | None) 
     if not inside:
         near = ", ".join(str(d) for d in nearest_dates(scored, end if start is None else start))
         shown = f"{start} .. {end}" if start is not None else f"up to {end}"
-        raise CommandError(f"customer_trust_signal holds no scores for {shown}: scored {describe_dates(scored)}; "
+        raise CommandError(f"{TRUST_SIGNAL} holds no scores for {shown}: scored {describe_dates(scored)}; "
                            f"nearest scored days: {near}")
     assert start is not None  # a range with scored days has a start
     return SummaryRange(start, end, note)
@@ -71,7 +72,7 @@ def resolve_range(scored: Sequence[date], start: date | None, end: date | None) 
 
 def run(args: argparse.Namespace) -> int:
     from resources.environment import read_only_warehouse
-    from trust_assets.published import scored_dates
+    from trust_assets.store.signal import scored_dates
     from trust_assets.summary import render_summary
 
     with read_only_warehouse() as warehouse:

@@ -33,102 +33,25 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from trust_assets.config import SETTINGS, Cohort, feature_names
-from trust_assets.published import SIGNAL_TABLE, describe_dates, nearest_dates, scored_dates
-from trust_assets.scoring.arithmetic import ScoringModel, raw_score_expr, trust_expr, with_top_drivers
+from trust_assets.config import SETTINGS, Cohort
+from trust_assets.published import describe_dates, nearest_dates
+from trust_assets.scoring.arithmetic import raw_score_expr, trust_expr, with_top_drivers
 from trust_assets.scoring.feature_reads import FeatureTableError, feature_table, read_features
-from trust_assets.scoring.reference_stats import RULER_TABLE
-from trust_assets.scoring.registry import ModelStatus, scoring_model
 from trust_assets.scoring.standardise import standardise, z_column
+from trust_assets.store.models import ModelVersion, load_model_version, production_version
+from trust_assets.store.signal import published_row, scored_dates
+from trust_assets.tables import CUSTOMER_360, TRUST_SIGNAL
 
 if TYPE_CHECKING:  # `trust explain` reads through resources.read_only, without Dagster
     from resources.read_only import WarehouseReader
 
-WEIGHTS_TABLE = "trust_model_weights"
-REGISTRY_TABLE = "model_registry"
 
 
-CUSTOMER_TABLE = "customer_360_definition"
 
 
 class ExplanationError(LookupError):
     """The customer, date or model version asked about is not in the warehouse; the message says which, and what
     the warehouse holds instead."""
-
-
-@dataclass(frozen=True)
-class ModelVersion:
-    """Everything needed to score a cohort with one registered model version."""
-
-    cohort: str
-    model: ScoringModel
-    ruler: pl.DataFrame
-    registry_row: Mapping[str, Any]
-    weights: pl.DataFrame
-
-    @property
-    def features(self) -> list[str]:
-        return feature_names(self.cohort)
-
-
-def _versions_of(warehouse: WarehouseReader, cohort: str) -> str:
-    rows = warehouse.read(
-        f"select model_version, status from {{analytics}}.{REGISTRY_TABLE} where cohort = $c order by trained_at",
-        {"c": cohort},
-    )
-    listed = ", ".join(f"{v} ({s})" for v, s in rows.iter_rows())
-    return f"the {cohort} versions are {listed}" if listed else f"no {cohort} version is registered"
-
-
-def load_model_version(warehouse: WarehouseReader, model_version: str, cohort: str | None = None) -> ModelVersion:
-    """A registered model version with its weights and the rows of the ruler version it was trained with.
-
-    With ``cohort``, the version must be one of that cohort's: another cohort's weights name other features.
-    """
-    registry = warehouse.read(
-        f"select * from {{analytics}}.{REGISTRY_TABLE} where model_version = $v", {"v": model_version}
-    )
-    if registry.height == 0:
-        known = f": {_versions_of(warehouse, cohort)}" if cohort else ""
-        raise ExplanationError(f"model version {model_version!r} is not registered in {REGISTRY_TABLE}{known}")
-    if registry.height > 1:
-        raise ExplanationError(f"model_registry holds {registry.height} rows for model version {model_version!r}")
-    row = registry.row(0, named=True)
-    if cohort is not None and row["cohort"] != cohort:
-        raise ExplanationError(
-            f"model version {model_version!r} is a {row['cohort']} model, not a {cohort} one: "
-            f"{_versions_of(warehouse, cohort)}"
-        )
-    weights = warehouse.read(
-        f"select * from {{analytics}}.{WEIGHTS_TABLE} where model_version = $v", {"v": model_version}
-    )
-    model = scoring_model(row, weights)
-    ruler = warehouse.read(
-        f"select * from {{analytics}}.{RULER_TABLE} where ruler_version = $v and cohort = $c",
-        {"v": model.ruler_version, "c": row["cohort"]},
-    )
-    if ruler.height == 0:
-        raise ExplanationError(f"{RULER_TABLE} holds no rows of ruler {model.ruler_version} for {row['cohort']}")
-    return ModelVersion(cohort=str(row["cohort"]), model=model, ruler=ruler, registry_row=row, weights=weights)
-
-
-def production_version(warehouse: WarehouseReader, cohort: str) -> str:
-    rows = warehouse.read(
-        f"select model_version from {{analytics}}.{REGISTRY_TABLE} where cohort = $c and status = $s",
-        {"c": cohort, "s": ModelStatus.PRODUCTION.value},
-    )
-    if rows.height != 1:
-        raise ExplanationError(f"expected one production model for {cohort}, found {rows.height}")
-    return str(rows["model_version"][0])
-
-
-def published_row(warehouse: WarehouseReader, customer_id: str, cohort: str, day: date) -> dict[str, Any] | None:
-    """The customer's published trust-signal row of that date, if any."""
-    rows = warehouse.read(
-        f"select * from {{analytics}}.{SIGNAL_TABLE} where snapshot_date = $d and cohort = $c and customer_id = $id",
-        {"d": day, "c": cohort, "id": customer_id},
-    )
-    return rows.row(0, named=True) if rows.height else None
 
 
 def feature_row(warehouse: WarehouseReader, customer_id: str, cohort: str, day: date) -> pl.DataFrame:
@@ -152,11 +75,11 @@ def why_no_features(warehouse: WarehouseReader, customer_id: str, cohort: str, d
     product on that date (with the products held)."""
     known = warehouse.read(
         f"select count(*) filter (where customer_id = $id) as found, min(customer_id) as example "
-        f"from {{analytics}}.{CUSTOMER_TABLE}",
+        f"from {{analytics}}.{CUSTOMER_360}",
         {"id": customer_id},
     ).row(0, named=True)
     if not known["found"]:
-        return (f"unknown customer {customer_id!r}: {CUSTOMER_TABLE} has no such customer_id "
+        return (f"unknown customer {customer_id!r}: {CUSTOMER_360} has no such customer_id "
                 f"(ids look like {known['example']})")
     has_day = warehouse.read(
         f"select count(*) as n from {{analytics}}.{feature_table(cohort)} where snapshot_date = $d", {"d": day}
@@ -164,7 +87,7 @@ def why_no_features(warehouse: WarehouseReader, customer_id: str, cohort: str, d
     if not has_day:
         scored = scored_dates(warehouse, cohort)
         if not scored:
-            return f"{cohort} was not scored on {day}, nor on any other day: {SIGNAL_TABLE} holds no {cohort} rows"
+            return f"{cohort} was not scored on {day}, nor on any other day: {TRUST_SIGNAL} holds no {cohort} rows"
         near = ", ".join(str(d) for d in nearest_dates(scored, day))
         return (f"{cohort} was not scored on {day}: the nearest scored dates are {near} "
                 f"(scored {describe_dates(scored)})")
@@ -249,7 +172,7 @@ class Explanation:
                 f"{self.published['trust_score']:+.4f}, top_drivers {self.published['top_drivers']}"
             )
         else:
-            lines.append(f"not published: customer_trust_signal has no {self.cohort} row of this customer on "
+            lines.append(f"not published: {TRUST_SIGNAL} has no {self.cohort} row of this customer on "
                          f"{self.snapshot_date}; computed from the feature row with model {self.model_version}")
         return "\n".join(lines)
 

@@ -26,6 +26,7 @@ import polars as pl
 
 from trust_assets.scoring.standardise import standardise, z_column
 from trust_assets.scoring.training import classification_metrics, regression_metrics
+from trust_assets.tables import MODEL_REGISTRY, MODEL_WEIGHTS
 
 MODELS: tuple[str, ...] = ("churn", "recontract", "nrc")
 LABEL_OF: dict[str, str] = {"churn": "is_churn", "recontract": "is_recontract", "nrc": "revenue_change"}
@@ -78,7 +79,7 @@ PERFORMANCE_DESCRIPTIONS: dict[str, str] = {
     "rmse": "Realised RMSE of the revenue change prediction, in currency per month (nrc).",
     "trust_score_auc": "ROC AUC of the trust score itself: low trust ranking churners (churn), high trust "
     "ranking recontracters (recontract).",
-    "heldout_roc_auc": "Held-out ROC AUC recorded at training (model_registry.metrics).",
+    "heldout_roc_auc": f"Held-out ROC AUC recorded at training ({MODEL_REGISTRY}.metrics).",
     "heldout_log_loss": "Held-out log loss recorded at training.",
     "heldout_ece": "Held-out expected calibration error recorded at training.",
     "heldout_calibration_slope": "Held-out calibration slope recorded at training.",
@@ -173,7 +174,7 @@ def predict(
     by_feature = {r["feature"]: r for r in weights.iter_rows(named=True)}
     absent = [f for f in feature_list if f not in by_feature]
     if absent:
-        raise ValueError(f"{cohort}: trust_model_weights lacks features {absent}")
+        raise ValueError(f"{cohort}: {MODEL_WEIGHTS} lacks features {absent}")
     z = standardise(features, ruler, cohort, feature_list).frame
     x = z.select([z_column(f) for f in feature_list]).to_numpy().astype(np.float64)
 

@@ -7,8 +7,9 @@ import polars as pl
 from resources.warehouse import WarehouseResource
 from trust_assets.config import SETTINGS
 from trust_assets.operations.audit import AuditEvent, EventType, read_trail, record, resolve_actor
-from trust_assets.operations.registry_store import RegistryError, read_registry, version_row
+from trust_assets.operations.registry_store import RegistryError, version_row
 from trust_assets.scoring.registry import ModelStatus
+from trust_assets.store.models import read_registry
 
 
 class ApprovalError(RegistryError):

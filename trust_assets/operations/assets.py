@@ -7,12 +7,13 @@ import dagster as dg
 import polars as pl
 
 from resources.warehouse import WarehouseResource
-from trust_assets.assets.reference import column_schema, markdown_table
-from trust_assets.operations.shadow import SHADOW_TABLE, SIGNAL_TABLE, run_shadow
+from trust_assets.asset_metadata import column_schema, markdown_table
+from trust_assets.operations.shadow import SHADOW_TABLE, run_shadow
 from trust_assets.owners import ML_ENGINEERING
 from trust_assets.partition_events import add_daily_metadata, run_days
 from trust_assets.partitions import DAILY_PARTITIONS, partition_window_dates
 from trust_assets.scoring.union import TRUST_SIGNAL_COLUMN_DESCRIPTIONS, TRUST_SIGNAL_SCHEMA
+from trust_assets.tables import MODEL_REGISTRY, MODEL_WEIGHTS, TRUST_SIGNAL
 
 OPERATIONS_GROUP = "model_operations"
 
@@ -24,7 +25,7 @@ OPERATIONS_GROUP = "model_operations"
     kinds={"polars"},
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetDep(SIGNAL_TABLE), dg.AssetDep("model_registry"), dg.AssetDep("trust_model_weights")],
+    deps=[dg.AssetDep(TRUST_SIGNAL), dg.AssetDep(MODEL_REGISTRY), dg.AssetDep(MODEL_WEIGHTS)],
     tags={"layer": "model_operations"},
     description=(
         "Shadow scores: each product's challenger model (status staging) scores the same customers and days as "

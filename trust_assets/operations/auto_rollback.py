@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import dagster as dg
 import polars as pl
@@ -19,7 +19,8 @@ from trust_assets.config import SETTINGS, ProbationSettings
 from trust_assets.monitoring.alerts import AlertSink
 from trust_assets.operations.guard_alerts import rollback_requested_alert, rollback_withheld_alert
 from trust_assets.operations.guard_metrics import Regression, find_regression
-from trust_assets.operations.probation import SIGNAL_TABLE, Probation, previous_champion_unavailable, probations
+from trust_assets.operations.probation import Probation, previous_champion_unavailable, probations
+from trust_assets.store.signal import latest_published_day
 
 PROBATION = SETTINGS.probation
 ROLLBACK_JOB = "rollback_model_job"
@@ -64,13 +65,6 @@ def _handled(warehouse: WarehouseResource) -> set[str]:
     return set(found["promotion_event_id"].to_list())
 
 
-def _latest_day(warehouse: WarehouseResource, cohort: str) -> date | None:
-    found = warehouse.read(
-        f"select max(snapshot_date) as d from {{analytics}}.{SIGNAL_TABLE} where cohort = $c", {"c": cohort}
-    )["d"][0]
-    return found
-
-
 def decide(warehouse: WarehouseResource, settings: ProbationSettings | None = None) -> list[Decision]:
     """Promotions whose probation is running (the cohort's latest published day lies in it), that have not been
     decided on before, and where a guard breached on K consecutive days inside the probation window."""
@@ -82,7 +76,7 @@ def decide(warehouse: WarehouseResource, settings: ProbationSettings | None = No
     for probation in probations(warehouse, settings):
         if probation.promotion_event_id in handled:
             continue
-        latest = _latest_day(warehouse, probation.cohort)
+        latest = latest_published_day(warehouse, probation.cohort)
         if latest is None or not probation.covers(latest):
             continue
         metrics = warehouse.read(

@@ -19,12 +19,13 @@ from resources.warehouse import WarehouseResource
 from trust_assets.config import SETTINGS, CanarySettings
 from trust_assets.operations.approval import current_approval
 from trust_assets.operations.audit import AuditEvent, EventType, read_trail, record, resolve_actor
-from trust_assets.operations.registry_store import RegistryError, read_registry, version_row
+from trust_assets.operations.registry_store import RegistryError, version_row
 from trust_assets.scoring.registry import ModelStatus
 from trust_assets.scoring.training import holdout_share
+from trust_assets.store.models import read_registry
+from trust_assets.store.signal import latest_published_day
 
 CANARY = SETTINGS.canary
-SIGNAL_TABLE = "customer_trust_signal"
 KEYS = ["snapshot_date", "cohort", "customer_id"]
 _CANARY_EVENTS = (EventType.CANARY_STARTED.value, EventType.CANARY_STOPPED.value)
 
@@ -59,12 +60,6 @@ def canary_versions(warehouse: WarehouseResource) -> dict[str, str]:
     }
 
 
-def _latest_published(warehouse: WarehouseResource) -> object:
-    if not warehouse.table_exists(SIGNAL_TABLE):
-        return None
-    return warehouse.read(f"select max(snapshot_date) as d from {{analytics}}.{SIGNAL_TABLE}")["d"][0]
-
-
 def start_canary(warehouse: WarehouseResource, model_version: str, actor: str, reason: str) -> pl.DataFrame:
     """staging (approved) -> in canary from the next published day on. Publishing to real customers, even a few,
     needs the second person's approval that promotion needs."""
@@ -80,7 +75,7 @@ def start_canary(warehouse: WarehouseResource, model_version: str, actor: str, r
             f"{model_version} has no approval since it entered shadow: a second person must run "
             f"`trust models approve {model_version}` first"
         )
-    last = _latest_published(warehouse)
+    last = latest_published_day(warehouse)
     effective = (last + timedelta(days=1)).isoformat() if last else None  # type: ignore[operator]
     event = AuditEvent(
         EventType.CANARY_STARTED, model_version, row["cohort"], actor, reason, {"status": row["status"]},

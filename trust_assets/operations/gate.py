@@ -24,7 +24,7 @@ from resources.warehouse import WarehouseResource
 from trust_assets.config import PROJECT_ROOT, SETTINGS, Cohort, OperationsSettings, feature_names
 from trust_assets.operations.audit import EventType, read_trail, state
 from trust_assets.operations.canary import canary_versions
-from trust_assets.operations.registry_store import read_registry, version_row, versions_with_status
+from trust_assets.operations.registry_store import version_row, versions_with_status
 from trust_assets.operations.repository_evidence import (
     FEATURE_TESTS,
     ROLLBACK_COMMAND,
@@ -34,18 +34,18 @@ from trust_assets.operations.repository_evidence import (
     load,
 )
 from trust_assets.operations.retrain import COMPARED_METRICS
-from trust_assets.operations.serving import load_model, score_window
+from trust_assets.operations.serving import score_window
 from trust_assets.operations.shadow import shadow_days
 from trust_assets.scoring.registry import ModelStatus
 from trust_assets.scoring.training import code_version
+from trust_assets.store.models import load_version, read_registry, ruler_row_count, weights_of
+from trust_assets.store.signal import latest_published_day, signal_rows
+from trust_assets.tables import feature_table
 
-SIGNAL_TABLE = "customer_trust_signal"
-WEIGHTS_TABLE = "trust_model_weights"
-RULER_TABLE = "hierarchical_reference_stats"
 DAILY_JOB = "daily_trust_job"
 RETRAIN_JOB = "retrain_models_job"
 ROLLBACK_JOB = "rollback_model_job"
-FEATURE_TABLES = ("mobile_features", "tv_features", "broadband_features")
+FEATURE_TABLES = tuple(feature_table(c.value) for c in Cohort)
 # Dagster keeps the run status a run-status sensor watches private, so an alerting sensor states it in its public
 # metadata under this key (the value a ``dg.DagsterRunStatus`` value, e.g. "FAILURE"), beside the decorator that
 # sets it (run_failure_alert_sensor in operations/jobs.py); item 3 reads it there.
@@ -194,15 +194,10 @@ def _feature_pipeline(ctx: _Context) -> GateItem:
 
 def _parity(ctx: _Context) -> GateItem:
     cohort, version = ctx.row["cohort"], ctx.row["model_version"]
-    weights = ctx.warehouse.read(
-        f"select feature from {{analytics}}.{WEIGHTS_TABLE} where model_version = $v", {"v": version}
-    )
+    weights = weights_of(ctx.warehouse, version)
     trained_on = set(weights["feature"].to_list())
     served = set(feature_names(cohort))
-    ruler_rows = ctx.warehouse.read(
-        f"select count(*) as n from {{analytics}}.{RULER_TABLE} where ruler_version = $v and cohort = $c",
-        {"v": ctx.row["ruler_version"], "c": cohort},
-    )["n"][0]
+    ruler_rows = ruler_row_count(ctx.warehouse, ctx.row["ruler_version"], cohort)
     same_code = ctx.row["code_version"] == code_version(ctx.root)
     ok = trained_on == served and ruler_rows > 0 and same_code
     return GateItem(
@@ -324,12 +319,10 @@ def _rollback_drill(ctx: _Context) -> GateItem:
     if len(champions) != 1 or ctx.latest_published is None:
         return GateItem(9, "Tested rollback", False, "no single champion with published scores to fall back to")
     day = ctx.latest_published
-    published = ctx.warehouse.read(
-        f"select customer_id, trust_score, model_version from {{analytics}}.{SIGNAL_TABLE} "
-        "where snapshot_date = $d and cohort = $c order by customer_id",
-        {"d": day, "c": cohort},
+    published = signal_rows(
+        ctx.warehouse, day, day, ("customer_id", "trust_score", "model_version"), cohort, order_by="customer_id"
     )
-    model = load_model(ctx.warehouse, version_row(ctx.registry, champions[0]))
+    model = load_version(ctx.warehouse, version_row(ctx.registry, champions[0])).scoring_pair
     redone = score_window(ctx.warehouse, {Cohort(cohort): model}, day, day).sort("customer_id")
     # During a canary the canary customers carry the candidate's rows: the drill compares the champion's.
     own = published["model_version"] == champions[0]
@@ -370,12 +363,6 @@ ITEMS: tuple[Callable[[_Context], GateItem], ...] = (
     _feature_pipeline, _parity, _scoring_job, _offline_evaluation, _shadow_period,
     _monitoring, _drift_alerts, _retraining_criterion, _rollback_drill, _runbook,
 )
-
-
-def latest_published_day(warehouse: WarehouseResource) -> date | None:
-    if not warehouse.table_exists(SIGNAL_TABLE):
-        return None
-    return warehouse.read(f"select max(snapshot_date) as d from {{analytics}}.{SIGNAL_TABLE}")["d"][0]
 
 
 def evaluate_gate(

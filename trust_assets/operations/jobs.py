@@ -15,7 +15,7 @@ import polars as pl
 from pydantic import Field
 
 from resources.warehouse import WarehouseResource
-from trust_assets.assets.reference import markdown_table
+from trust_assets.asset_metadata import markdown_table
 from trust_assets.config import COHORTS, SETTINGS
 from trust_assets.monitoring.alerts import default_sink
 from trust_assets.operations.approval import approve
@@ -28,6 +28,7 @@ from trust_assets.operations.promotion import promote
 from trust_assets.operations.registry_store import RegistryError
 from trust_assets.operations.retrain import RetrainError, comparison_markdown, retrain, training_settings
 from trust_assets.operations.rollback import rollback
+from trust_assets.tables import MODEL_REGISTRY, MODEL_WEIGHTS
 
 RETRAIN_JOB = "retrain_models_job"
 
@@ -84,7 +85,7 @@ def retrain_models_op(
         raise dg.Failure(description=f"Retraining refused: {exc}") from exc
     versions = {o.result.cohort: o.result.model_version for o in outcomes}
     registration = {o.result.model_version: o.registration for o in outcomes}
-    for key in ("trust_model_weights", "model_registry"):
+    for key in (MODEL_WEIGHTS, MODEL_REGISTRY):
         yield dg.AssetMaterialization(
             asset_key=key,
             description=f"retrain_models_job: {config.reason}",

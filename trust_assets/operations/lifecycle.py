@@ -9,12 +9,12 @@ from trust_assets.operations.audit import EventType, resolve_actor
 from trust_assets.operations.registry_store import (
     RegistryError,
     StatusChange,
-    read_registry,
     transition,
     version_row,
     versions_with_status,
 )
 from trust_assets.scoring.registry import ModelStatus
+from trust_assets.store.models import read_registry
 
 
 def start_shadow(warehouse: WarehouseResource, model_version: str, actor: str, reason: str) -> pl.DataFrame:

@@ -19,14 +19,15 @@ from resources.warehouse import WarehouseResource
 from trust_assets.config import SETTINGS, Cohort, ProbationSettings, feature_names
 from trust_assets.operations.audit import EventType, read_trail, state
 from trust_assets.operations.guard_metrics import GUARD_SCHEMA, ReferenceRange, guard_metrics
-from trust_assets.operations.registry_store import read_registry, version_row
-from trust_assets.operations.serving import Models, load_model, score_window
-from trust_assets.scoring.registry import ModelStatus
+from trust_assets.operations.registry_store import version_row
+from trust_assets.operations.serving import Models, score_window
+from trust_assets.scoring.registry import ModelLoadError, ModelStatus
 from trust_assets.scoring.union import TRUST_SIGNAL_SCHEMA
+from trust_assets.store.models import load_version, read_registry
+from trust_assets.store.signal import signal_rows
+from trust_assets.tables import MATURED_OUTCOME_PERFORMANCE
 
 PROBATION = SETTINGS.probation
-SIGNAL_TABLE = "customer_trust_signal"
-OUTCOME_TABLE = "matured_outcome_performance"
 COMPARED_COLUMNS = ["snapshot_date", "cohort", "customer_id", "raw_score", "trust_score", "model_version",
                     "missing_features"]
 
@@ -88,8 +89,8 @@ def previous_champion_unavailable(warehouse: WarehouseResource, probation: Proba
     if row["status"] != ModelStatus.ARCHIVED.value:
         return f"{probation.previous} is {row['status']}, not archived"
     try:
-        load_model(warehouse, row)
-    except LookupError as exc:  # weights or ruler rows gone
+        load_version(warehouse, row)
+    except ModelLoadError as exc:  # weights or ruler rows gone
         return f"{probation.previous} cannot score: {exc}"
     return None
 
@@ -111,7 +112,8 @@ def score_previous_champions(
         if (why := previous_champion_unavailable(warehouse, probation)) is not None:
             log(f"{probation.cohort}: the previous champion does not score in probation: {why}")
             continue
-        models: Models = {Cohort(probation.cohort): load_model(warehouse, version_row(registry, probation.previous))}
+        previous = load_version(warehouse, version_row(registry, probation.previous))
+        models: Models = {Cohort(probation.cohort): previous.scoring_pair}
         frames.append(score_window(warehouse, models, days[0], days[-1]))
     return pl.concat(frames, how="diagonal_relaxed").select(list(TRUST_SIGNAL_SCHEMA))
 
@@ -125,9 +127,7 @@ def compute_guard_metrics(warehouse: WarehouseResource, start: date, end: date) 
         return pl.DataFrame(schema=GUARD_SCHEMA)
     columns = ", ".join(COMPARED_COLUMNS)
     window = {"start": start, "end": end}
-    champion = warehouse.read(
-        f"select {columns} from {{analytics}}.{SIGNAL_TABLE} where snapshot_date between $start and $end", window
-    )
+    champion = signal_rows(warehouse, start, end, COMPARED_COLUMNS)
     previous = warehouse.read(
         f"select {columns} from {{analytics}}.{table} where snapshot_date between $start and $end", window
     )
@@ -149,10 +149,11 @@ def compute_guard_metrics(warehouse: WarehouseResource, start: date, end: date) 
         for r in registry.iter_rows(named=True)
     }
     matured = None
-    if warehouse.table_exists(OUTCOME_TABLE):
+    if warehouse.table_exists(MATURED_OUTCOME_PERFORMANCE):
         matured = warehouse.read(
             f"select scoring_date as snapshot_date, cohort, model_version, roc_auc, heldout_roc_auc "
-            f"from {{analytics}}.{OUTCOME_TABLE} where model = 'churn' and scoring_date between $start and $end",
+            f"from {{analytics}}.{MATURED_OUTCOME_PERFORMANCE} "
+            "where model = 'churn' and scoring_date between $start and $end",
             window,
         ).with_columns(pl.col("snapshot_date").cast(pl.Date))
     counts = {c.value: len(feature_names(c)) for c in Cohort}

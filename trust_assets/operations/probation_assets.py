@@ -7,15 +7,16 @@ import dagster as dg
 import polars as pl
 
 from resources.warehouse import WarehouseResource
-from trust_assets.assets.reference import column_schema, markdown_table
+from trust_assets.asset_metadata import column_schema, markdown_table
 from trust_assets.config import SETTINGS
 from trust_assets.operations.assets import OPERATIONS_GROUP
 from trust_assets.operations.guard_metrics import GUARD_DESCRIPTIONS, GUARD_SCHEMA, guards
-from trust_assets.operations.probation import SIGNAL_TABLE, compute_guard_metrics, score_previous_champions
+from trust_assets.operations.probation import compute_guard_metrics, score_previous_champions
 from trust_assets.owners import ML_ENGINEERING
 from trust_assets.partition_events import add_daily_metadata, run_days
 from trust_assets.partitions import DAILY_PARTITIONS, partition_window_dates
 from trust_assets.scoring.union import TRUST_SIGNAL_COLUMN_DESCRIPTIONS, TRUST_SIGNAL_SCHEMA
+from trust_assets.tables import MODEL_REGISTRY, MODEL_WEIGHTS, TRUST_SIGNAL
 
 PROBATION = SETTINGS.probation
 
@@ -27,7 +28,7 @@ PROBATION = SETTINGS.probation
     kinds={"polars"},
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetDep(SIGNAL_TABLE), dg.AssetDep("model_registry"), dg.AssetDep("trust_model_weights")],
+    deps=[dg.AssetDep(TRUST_SIGNAL), dg.AssetDep(MODEL_REGISTRY), dg.AssetDep(MODEL_WEIGHTS)],
     tags={"layer": "model_operations"},
     description=(
         f"Probation scores: for {PROBATION.days} days after a product's model is promoted, the model it replaced "
@@ -66,7 +67,7 @@ def customer_trust_signal_previous_champion(
     kinds={"polars"},
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetDep(SIGNAL_TABLE), dg.AssetDep(PROBATION.previous_champion_table)],
+    deps=[dg.AssetDep(TRUST_SIGNAL), dg.AssetDep(PROBATION.previous_champion_table)],
     tags={"layer": "model_operations"},
     description=(
         "Guard metrics of a newly promoted model, per product and day of its probation: how well it agrees "

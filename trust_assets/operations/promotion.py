@@ -15,16 +15,17 @@ from resources.warehouse import WarehouseResource
 from trust_assets.operations.approval import current_approval
 from trust_assets.operations.audit import EventType, resolve_actor, state
 from trust_assets.operations.canary import canary_state
-from trust_assets.operations.gate import CodeLocation, GateReport, evaluate_gate, latest_published_day
+from trust_assets.operations.gate import CodeLocation, GateReport, evaluate_gate
 from trust_assets.operations.registry_store import (
     RegistryError,
     StatusChange,
-    read_registry,
     transition,
     version_row,
     versions_with_status,
 )
 from trust_assets.scoring.registry import ModelStatus
+from trust_assets.store.models import read_registry
+from trust_assets.store.signal import latest_published_day
 
 
 class PromotionRefused(RegistryError):

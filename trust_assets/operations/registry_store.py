@@ -17,12 +17,12 @@ import polars as pl
 
 from trust_assets.operations.audit import AuditEvent, EventType, record
 from trust_assets.scoring.registry import REGISTRY_SCHEMA, ModelStatus
+from trust_assets.store.models import read_registry
+from trust_assets.tables import MODEL_REGISTRY
 
 if TYPE_CHECKING:  # the resource imports Dagster; `trust models list` reads without it
-    from resources.read_only import WarehouseReader
     from resources.warehouse import WarehouseResource
 
-REGISTRY_TABLE = "model_registry"
 IMMUTABLE_COLUMNS: tuple[str, ...] = tuple(c for c in REGISTRY_SCHEMA if c != "status")
 
 
@@ -43,13 +43,6 @@ class StatusChange:
     reason: str
     before_extra: dict[str, Any] | None = None
     after_extra: dict[str, Any] | None = None
-
-
-def read_registry(warehouse: WarehouseReader) -> pl.DataFrame:
-    if not warehouse.table_exists(REGISTRY_TABLE):
-        return pl.DataFrame(schema=REGISTRY_SCHEMA)
-    frame = warehouse.read(f"select * from {{analytics}}.{REGISTRY_TABLE}")
-    return frame.select([pl.col(c).cast(t) for c, t in REGISTRY_SCHEMA.items()])
 
 
 def version_row(registry: pl.DataFrame, model_version: str) -> dict[str, Any]:
@@ -120,7 +113,7 @@ def register_versions(
         return outcome
     frame = pl.DataFrame(new, schema=REGISTRY_SCHEMA)
     check_one_production(pl.concat([registry, frame]).filter(pl.col("cohort").is_in(frame["cohort"].unique())))
-    warehouse.append(REGISTRY_TABLE, frame)
+    warehouse.append(MODEL_REGISTRY, frame)
     events: list[AuditEvent] = []
     for row in new:
         after = {
@@ -180,7 +173,7 @@ def transition(warehouse: WarehouseResource, changes: list[StatusChange], actor:
     in_list = ", ".join(f"$v{i}" for i in range(len(changes)))
     # One statement: every change of the act lands together or not at all.
     warehouse.execute(
-        f"update {{analytics}}.{REGISTRY_TABLE} set status = case {' '.join(cases)} else status end "
+        f"update {{analytics}}.{MODEL_REGISTRY} set status = case {' '.join(cases)} else status end "
         f"where model_version in ({in_list})",
         params,
     )

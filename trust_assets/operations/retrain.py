@@ -16,9 +16,8 @@ import polars as pl
 from sklearn.metrics import r2_score, roc_auc_score
 
 from resources.warehouse import WarehouseResource
-from trust_assets.assets.reference import RULER_TABLE, read_feature_rows
 from trust_assets.config import SETTINGS, Cohort, ModelSettings, feature_names
-from trust_assets.operations.registry_store import read_registry, register_versions
+from trust_assets.operations.registry_store import register_versions
 from trust_assets.scoring.labels import labelled_training_frame
 from trust_assets.scoring.registry import (
     ModelStatus,
@@ -30,9 +29,10 @@ from trust_assets.scoring.registry import (
 )
 from trust_assets.scoring.standardise import standardise, z_column
 from trust_assets.scoring.training import CohortTrainingResult, code_version, holdout_flags, train_cohort
+from trust_assets.services.features import read_feature_rows
+from trust_assets.store.models import read_registry, ruler_rows, weight_versions, weights_of
+from trust_assets.tables import MODEL_WEIGHTS, OUTCOME_LABELS, RULER
 
-WEIGHTS_TABLE = "trust_model_weights"
-LABELS_TABLE = "outcome_labels"
 COMPARED_METRICS: tuple[str, ...] = ("churn_auc", "recontract_auc", "nrc_r2")
 
 
@@ -131,29 +131,25 @@ def retrain(
     if unknown or not cohorts:
         raise RetrainError(f"unknown or no cohorts {list(cohorts)}: choose from {[c.value for c in Cohort]}")
     ruler_version = SETTINGS.ruler.version
-    for table in (RULER_TABLE, LABELS_TABLE):
+    for table in (RULER, OUTCOME_LABELS):
         if not warehouse.table_exists(table):
             raise RetrainError(f"{table} does not exist: build the ruler and the outcome labels first")
-    ruler = warehouse.read(f"select * from {{analytics}}.{RULER_TABLE} where ruler_version = $v", {"v": ruler_version})
+    ruler = ruler_rows(warehouse, ruler_version)
     if ruler.height == 0:
         raise RetrainError(f"ruler {ruler_version} has not been issued")
     labels = warehouse.read(
         f"select cohort, customer_id, reference_date, is_churn, is_recontract, revenue_change "
-        f"from {{analytics}}.{LABELS_TABLE} where reference_date = $d",
+        f"from {{analytics}}.{OUTCOME_LABELS} where reference_date = $d",
         {"d": settings.reference_date},
     )
     if labels.height == 0:
         raise RetrainError(
-            f"{LABELS_TABLE} holds no outcomes for the reference date {settings.reference_date}: build the labels "
+            f"{OUTCOME_LABELS} holds no outcomes for the reference date {settings.reference_date}: build the labels "
             "for that date (dbt var reference_date) before retraining on it"
         )
     code_ver = code_version()
     registry = read_registry(warehouse)
-    stored_weights = (
-        warehouse.read(f"select distinct model_version from {{analytics}}.{WEIGHTS_TABLE}")
-        if warehouse.table_exists(WEIGHTS_TABLE)
-        else None
-    )
+    stored_weights = weight_versions(warehouse)
     trained_at = datetime.now(UTC)
     pending: list[tuple[CohortTrainingResult, str | None, dict[str, dict[str, float | None]]]] = []
     for cohort in cohorts:
@@ -167,12 +163,9 @@ def retrain(
         comparison: dict[str, dict[str, float | None]] = {}
         if champion is not None:
             row = champion_rows.row(0, named=True)
-            weights = warehouse.read(
-                f"select * from {{analytics}}.{WEIGHTS_TABLE} where model_version = $v", {"v": champion}
-            )
-            champ_ruler = ruler if row["ruler_version"] == ruler_version else warehouse.read(
-                f"select * from {{analytics}}.{RULER_TABLE} where ruler_version = $v", {"v": row["ruler_version"]}
-            )
+            weights = weights_of(warehouse, champion)
+            same_ruler = row["ruler_version"] == ruler_version
+            champ_ruler = ruler if same_ruler else ruler_rows(warehouse, row["ruler_version"])
             champ = champion_holdout_metrics(
                 weights, json.loads(row["metrics"] or "{}"), features, labels, champ_ruler, cohort, settings
             )
@@ -188,7 +181,7 @@ def retrain(
     # Weights land before the registry rows that make versions visible.
     new_weights = [weights_rows(r) for r, _, _ in pending if not is_registered(stored_weights, r.model_version)]
     if new_weights:
-        warehouse.append(WEIGHTS_TABLE, pl.concat(new_weights))
+        warehouse.append(MODEL_WEIGHTS, pl.concat(new_weights))
     rows = [
         registry_row(r, ModelStatus(initial_status(registry, r.cohort)), trained_at, actor) for r, _, _ in pending
     ]

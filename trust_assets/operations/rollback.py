@@ -12,20 +12,19 @@ from typing import Any
 import polars as pl
 
 from resources.warehouse import WarehouseResource
-from trust_assets.assets.trust_signal import publish_scores
 from trust_assets.operations.audit import EventType, read_trail, resolve_actor, state
 from trust_assets.operations.canary import canary_versions
 from trust_assets.operations.registry_store import (
     RegistryError,
     StatusChange,
-    read_registry,
     transition,
     version_row,
     versions_with_status,
 )
 from trust_assets.scoring.registry import ModelStatus
-
-SIGNAL_TABLE = "customer_trust_signal"
+from trust_assets.services.publishing import publish_scores
+from trust_assets.store.models import read_registry
+from trust_assets.store.signal import days_scored_by, versions_in_window
 
 
 class RollbackRefused(RegistryError):
@@ -89,19 +88,11 @@ def rollback(
         raise RollbackRefused(f"{current} replaced no earlier version: there is nothing to roll back to")
     if version_row(registry, previous)["status"] != ModelStatus.ARCHIVED.value:
         raise RollbackRefused(f"the previous champion {previous} is no longer archived; resolve by hand")
-    published = warehouse.read(
-        f"select distinct snapshot_date from {{analytics}}.{SIGNAL_TABLE} where cohort = $c and model_version = $v",
-        {"c": cohort, "v": current},
-    )
-    days = sorted(published["snapshot_date"].cast(pl.Date).to_list())
+    days = days_scored_by(warehouse, cohort, current)
     # Re-scoring replaces whole days: the other cohorts' rows on them must already come from their champions,
     # or the re-score would silently change scores that are not being rolled back.
     if days:
-        others = warehouse.read(
-            f"select distinct cohort, model_version from {{analytics}}.{SIGNAL_TABLE} "
-            "where snapshot_date between $start and $end and cohort <> $c",
-            {"start": days[0], "end": days[-1], "c": cohort},
-        )
+        others = versions_in_window(warehouse, days[0], days[-1], cohort)
         # A cohort's canary version is re-published as it was: the re-score takes it into account.
         canaries = canary_versions(warehouse)
         drifted = [

@@ -10,12 +10,12 @@ import polars as pl
 from resources.warehouse import WarehouseResource
 from trust_assets.config import SETTINGS, Cohort
 from trust_assets.monitoring.drift import psi
-from trust_assets.operations.registry_store import read_registry
-from trust_assets.operations.serving import Models, load_model, score_window
+from trust_assets.operations.serving import Models, score_window
 from trust_assets.scoring.registry import ModelStatus
+from trust_assets.store.models import load_version, read_registry
+from trust_assets.store.signal import signal_rows
 
 SHADOW_TABLE = SETTINGS.operations.shadow_table
-SIGNAL_TABLE = "customer_trust_signal"
 DECILES = 10
 # Keeps the logarithm of an empty PSI bin finite.
 
@@ -40,7 +40,7 @@ def staging_models(warehouse: WarehouseResource) -> Models:
         cohort = Cohort(row["cohort"])
         if cohort in out:
             raise ValueError(f"{cohort.value} has more than one staging version; archive all but one")
-        out[cohort] = load_model(warehouse, row)
+        out[cohort] = load_version(warehouse, row).scoring_pair
     return out
 
 
@@ -103,11 +103,8 @@ def run_shadow(warehouse: WarehouseResource, start: date, end: date) -> pl.DataF
     frame = score_window(warehouse, models, start, end)
     warehouse.replace_partitions(SHADOW_TABLE, frame, start, end)
     cohorts = [c.value for c in models]
-    champion = warehouse.read(
-        f"select snapshot_date, cohort, customer_id, trust_score, model_version from {{analytics}}.{SIGNAL_TABLE} "
-        "where snapshot_date between $start and $end",
-        {"start": start, "end": end},
-    ).filter(pl.col("cohort").is_in(cohorts))
+    columns = ("snapshot_date", "cohort", "customer_id", "trust_score", "model_version")
+    champion = signal_rows(warehouse, start, end, columns).filter(pl.col("cohort").is_in(cohorts))
     # During a canary the challenger's own published rows are not the champion's: compare the champion's only.
     champion = champion.filter(~pl.col("model_version").is_in([model.model_version for model, _ in models.values()]))
     return compare_scores(champion.with_columns(pl.col("snapshot_date").cast(pl.Date)), frame)

@@ -16,8 +16,6 @@ from datetime import date
 
 import polars as pl
 
-RULER_TABLE = "hierarchical_reference_stats"
-
 # Column order and dtypes of the ``hierarchical_reference_stats`` table (docs/architecture.md §7).
 RULER_SCHEMA: dict[str, pl.DataType] = {
     "ruler_version": pl.String(),

@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from trust_assets.config import SETTINGS, feature_names
 from trust_assets.scoring.arithmetic import ScoringModel, score_frame
 from trust_assets.scoring.reference_stats import compute_reference_stats, wide_to_long
 from trust_assets.scoring.registry import production_model_row, scoring_model
+from trust_assets.tables import feature_table
 
 
 def refitted_ruler_scores(
@@ -56,22 +56,19 @@ def refitted_ruler_scores(
 
 def score_with_refitted_ruler(path: Path | str, day: date, cohort: str) -> pl.DataFrame:
     """:func:`refitted_ruler_scores` for one day and cohort of a DuckDB warehouse file (production model)."""
+    from resources.read_only import ReadOnlyDuckDB
+    from trust_assets.store.models import registry_rows, weights_of
+
     features = feature_names(cohort)
-    schema = SETTINGS.analytics_schema
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        features_day = con.execute(
+    warehouse = ReadOnlyDuckDB(str(path), SETTINGS.analytics_schema)
+    with warehouse.held_open():
+        features_day = warehouse.read(
             f"select snapshot_date, customer_id, segment, {', '.join(features)} "
-            f"from {schema}.{cohort}_features where snapshot_date = ? order by customer_id",
-            [day],
-        ).pl()
-        registry = con.execute(f"select * from {schema}.model_registry where cohort = ?", [cohort]).pl()
-        row = production_model_row(registry, cohort)
-        weights = con.execute(
-            f"select * from {schema}.trust_model_weights where model_version = ?", [row["model_version"]]
-        ).pl()
-    finally:
-        con.close()
+            f"from {{analytics}}.{feature_table(cohort)} where snapshot_date = $d order by customer_id",
+            {"d": day},
+        )
+        row = production_model_row(registry_rows(warehouse, cohort=cohort), cohort)
+        weights = weights_of(warehouse, row["model_version"])
     return refitted_ruler_scores(
         features_day, scoring_model(row, weights), cohort, features, SETTINGS.ruler.min_segment_support
     )

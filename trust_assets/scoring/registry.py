@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from trust_assets.tables import MODEL_WEIGHTS
+
 if TYPE_CHECKING:
     from trust_assets.scoring.arithmetic import ScoringModel
     from trust_assets.scoring.training import CohortTrainingResult
@@ -97,8 +99,9 @@ REGISTRY_COLUMN_DESCRIPTIONS: dict[str, str] = {
 }
 
 
-class ProductionModelError(LookupError):
-    """No, or more than one, production model for a cohort."""
+class ModelLoadError(LookupError):
+    """A model version cannot be loaded for scoring: no or several production versions of a cohort, a version
+    that is not registered or is another cohort's, no weights, or no rows of the ruler it was trained with."""
 
 
 def _json_safe(value: Any) -> Any:
@@ -183,7 +186,7 @@ def production_model_row(registry: pl.DataFrame | None, cohort: str) -> dict[str
     rows = production_rows(registry, cohort)
     if rows.height != 1:
         found = rows["model_version"].to_list() if rows.height else []
-        raise ProductionModelError(
+        raise ModelLoadError(
             f"expected exactly one production model for cohort {cohort!r}, found {len(found)}: {found}"
         )
     return rows.row(0, named=True)
@@ -197,9 +200,9 @@ def scoring_model(registry_row_: dict[str, Any], weights: pl.DataFrame) -> Scori
     version = registry_row_["model_version"]
     own = weights.filter(pl.col("model_version") == version)
     if own.height == 0:
-        raise ProductionModelError(f"trust_model_weights has no rows for model version {version}")
+        raise ModelLoadError(f"{MODEL_WEIGHTS} has no rows for model version {version}")
     if own.select(pl.col("feature").is_duplicated().any()).item():
-        raise ProductionModelError(f"trust_model_weights has duplicate features for model version {version}")
+        raise ModelLoadError(f"{MODEL_WEIGHTS} has duplicate features for model version {version}")
     return ScoringModel(
         model_version=version,
         ruler_version=registry_row_["ruler_version"],
