@@ -113,7 +113,10 @@ record_evidence() {
     # from this artefact, never from the source tree when a model is promoted (repository_evidence.py).
     local junit=()
     [[ -f artifacts/junit.xml ]] && junit=(--junit artifacts/junit.xml)
-    "$PY" -m trust_assets.operations.repository_evidence record "${junit[@]}" >/dev/null
+    # Always the checkout's artefact: a command run with $TRUST_REPOSITORY_EVIDENCE set (the test session points it at
+    # its fixture) must not overwrite the file the gate is pointed at.
+    "$PY" -m trust_assets.operations.repository_evidence record --out "$ROOT/artifacts/repository_evidence.json" \
+        "${junit[@]}" >/dev/null
 }
 
 cmd_setup() {

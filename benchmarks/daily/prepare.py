@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from asset_checks.raw_loads import STATE_TABLE as VALIDATED_LOADS_TABLE
 from trust_assets.config import SETTINGS
 
 
@@ -65,6 +66,9 @@ def dbt_run(
 DAILY_OR_TRAINING_TABLES = frozenset({
     "customer_360_definition", "mobile_features", "tv_features", "broadband_features", "customer_trust_signal",
     "outcome_labels",
+    # The raw-contract gate's record of the loads it validated describes the source warehouse's raw tables, not
+    # the target's: copied, it would make every load of the target look altered after validation.
+    VALIDATED_LOADS_TABLE,
 })
 
 
