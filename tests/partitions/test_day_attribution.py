@@ -12,7 +12,7 @@ import pytest
 from asset_checks.daily_checks import evaluate_days
 from asset_checks.reads import MissingTable
 from asset_checks.violations import Violation
-from trust_assets.assets.dbt_daily_results import failing_days
+from trust_assets.services.dbt_daily_results import failing_days
 
 START = date(2026, 2, 22)
 DAYS = [START + timedelta(days=i) for i in range(7)]

@@ -97,8 +97,8 @@ def test_a_blocking_failure_on_one_day_shows_on_that_day_only(broken_copy: tuple
 
 
 def test_dbt_tests_are_rerun_to_find_the_failing_day(broken_copy: tuple[Path, list[date]]) -> None:
-    from trust_assets.assets.dbt_daily_results import dbt_test_runner, failing_days
     from trust_assets.assets.dbt_models import MANIFEST, dbt_resource
+    from trust_assets.services.dbt_daily_results import dbt_test_runner, failing_days
 
     _, days = broken_copy
     unique_tests = [

@@ -23,7 +23,6 @@ from dagster_dbt.core.dbt_event_iterator import DbtEventIterator
 
 from resources.warehouse import WarehouseResource
 from trust_assets import config
-from trust_assets.assets.dbt_daily_results import dbt_test_runner, per_partition_events
 from trust_assets.dbt_project import (
     TRUST_DBT_PROJECT,
     TrustDbtCliResource,
@@ -38,6 +37,7 @@ from trust_assets.partitions import (
     fixed_vars_arguments,
     partition_window_dates,
 )
+from trust_assets.services.dbt_daily_results import dbt_test_runner, per_partition_events
 
 DAILY_SELECT = "config.materialized:incremental"
 
@@ -121,7 +121,7 @@ class TrustDbtTranslator(DagsterDbtTranslator):
         if spec is None or attached.get("config", {}).get("materialized") != "incremental":
             return spec
         # A test of a daily model judges the partition window's rows: partitioned like the model, so the UI shows
-        # its result for each day (trust_assets/assets/dbt_daily_results.py reports one per day).
+        # its result for each day (trust_assets/services/dbt_daily_results.py reports one per day).
         return dg.AssetCheckSpec(
             spec.name,
             asset=spec.asset_key,
