@@ -167,8 +167,10 @@ def summarise(results: dict[str, list[dict[str, Any]]], customers: int, day: dat
             "ratio_product_to_baseline": product_wall / base_wall,
             "product_rows_per_second": rows / product_wall,
             "baseline_rows_per_second": rows / base_wall,
-            "goal_ratio": 1.5,
-            "goal_peak_bytes": 4 * GIB,
+            # The goals of the performance work (docs/performance.md, "Where we stand on the goals"): at a
+            # million customers and more the fixed costs are diluted; at the demo's size they dominate.
+            "goal_ratio": 1.3 if customers >= 1_000_000 else 5.0,
+            "goal_peak_bytes": 3.5 * GIB,
         },
         "agreement": base_f["extra"]["agreement"],
         "baseline_variants": dict(_variant_summary(results[k]) for k in results if k.startswith("baseline")),
@@ -191,7 +193,7 @@ def summarise(results: dict[str, list[dict[str, Any]]], customers: int, day: dat
             "max_abs_diff_vs_numpy": p["extra"]["max_abs_diff_vs_numpy"],
         })
     if scoring:
-        out["scoring_alone"] = {"sizes": scoring, "goal_ratio": 1.2, "goal_linearity": 1.15}
+        out["scoring_alone"] = {"sizes": scoring, "goal_ratio": 2.0, "goal_linearity": 1.15}
         if len(scoring) > 1:
             out["scoring_alone"]["per_row_time_largest_over_smallest"] = (
                 scoring[-1]["product_ns_per_row"] / scoring[0]["product_ns_per_row"]
@@ -209,6 +211,8 @@ def summarise(results: dict[str, list[dict[str, Any]]], customers: int, day: dat
             "orchestration_seconds": run["extra"]["orchestration_seconds"],
             "step_seconds": run["extra"]["step_seconds"],
             "process_seconds": run.get("process_seconds"),
+            "ratio_to_product_partition": run["wall_seconds"] / product_wall,
+            "goal_ratio_to_product_partition": 1.3,
         }
     return out
 
@@ -248,8 +252,8 @@ def print_report(s: dict[str, Any]) -> None:
     print(f"  agreement: {'OK' if a['agrees'] else 'DIFFERS'}  rows {a['rows_compared']:,}, max |trust diff| "
           f"{a['trust_score_max_abs_diff']:.2e}, max |raw diff| {a['raw_score_max_abs_diff']:.2e}, "
           f"feature max |diff| {max(a['feature_max_abs_diff'].values()):.2e}")
-    print(f"  goal: product <= 1.5x baseline and < 4 GiB: ratio {d['ratio_product_to_baseline']:.2f}x, "
-          f"peak {d['product_peak_rss_bytes'] / GIB:.2f} GiB")
+    print(f"  goal: product <= {d['goal_ratio']:g}x baseline and < {d['goal_peak_bytes'] / GIB:g} GiB: ratio "
+          f"{d['ratio_product_to_baseline']:.2f}x, peak {d['product_peak_rss_bytes'] / GIB:.2f} GiB")
     if "scoring_alone" in s:
         print("\nscoring alone (in memory)")
         print(f"  {'rows':>12} {'product s':>10} {'numpy s':>9} {'ratio':>7} {'ns/row':>8} {'peak GiB':>9} {'diff':>9} "
@@ -260,7 +264,8 @@ def print_report(s: dict[str, Any]) -> None:
             print(f"  {r['rows']:>12,} {r['product_seconds']:10.2f} {r['numpy_seconds']:9.2f} "
                   f"{r['ratio_product_to_numpy']:6.2f}x {r['product_ns_per_row']:8.0f} "
                   f"{r['product_peak_rss_bytes'] / GIB:9.2f} {r['max_abs_diff_vs_numpy']:9.1e}{tail}")
-        print("  (product: score_frame with the top-drivers text; arith.: the same without it, as NumPy computes)")
+        print("  (product: score_frame with the top-drivers text; arith.: the same without it, as NumPy computes;"
+              f" goal: product <= {s['scoring_alone']['goal_ratio']:g}x NumPy)")
         if "per_row_time_largest_over_smallest" in s["scoring_alone"]:
             print(f"  per-row time, largest over smallest size: "
                   f"{s['scoring_alone']['per_row_time_largest_over_smallest']:.2f} (goal <= 1.15)")
@@ -272,6 +277,8 @@ def print_report(s: dict[str, Any]) -> None:
         peak = g["daily_run_peak_rss_bytes"] / GIB
         print(f"  daily_trust_job run                  {g['daily_run_seconds']:8.2f} s "
               f"(outside its steps {g['orchestration_seconds']:.2f} s; peak {peak:.2f} GiB)")
+        print(f"  daily run / product partition alone  {g['ratio_to_product_partition']:8.2f}x "
+              f"(goal <= {g['goal_ratio_to_product_partition']:g}x)")
         for k, v in g["step_seconds"].items():
             print(f"    step {k:<50} {v:8.2f} s")
 

@@ -35,6 +35,16 @@ def table_exists(path: Path, schema: str, table: str) -> bool:
     return bool(row and row[0])
 
 
+def generation_finished(path: Path) -> bool:
+    """The generator wrote the whole telco: it records its run in ``truth.generation`` last, so a generation
+    that was interrupted (tables created, rows missing) is generated again instead of being benchmarked."""
+    if not table_exists(path, "truth", "generation"):
+        return False
+    with duckdb.connect(str(path), read_only=True) as con:
+        row = con.execute("select count(*) from truth.generation").fetchone()
+    return bool(row and row[0])
+
+
 def has_day(path: Path, table: str, day: date) -> bool:
     if not table_exists(path, "analytics", table):
         return False
@@ -106,7 +116,7 @@ def prepare_warehouse(
 
     if Path(os.environ["TRUST_DUCKDB_PATH"]) != path:
         raise RuntimeError("TRUST_DUCKDB_PATH must name the benchmark warehouse before the definitions load")
-    if not table_exists(path, "raw", "customers"):
+    if not generation_finished(path):
         from synthetic_telco.generate import generate_telco
 
         log(f"generating {customers:,} customers (seed {seed}, history to {day}) into {path}")
@@ -159,3 +169,31 @@ def prepare_warehouse(
         )
         if not result.success:
             raise RuntimeError("ruler_and_models_job failed")
+    prepare_dbt_parse(path, log)
+
+
+def dbt_parse_dir(path: Path) -> Path:
+    """Where the dbt parse made for the warehouse at ``path`` is kept (beside it)."""
+    return path.parent / "dbt_parse"
+
+
+def prepare_dbt_parse(path: Path, log: Callable[[str], None]) -> None:
+    """Parse the dbt project for this warehouse, as a deployment prepares its manifest for its own warehouse.
+
+    dbt re-uses a saved parse only for the profile it was made with, and the profile names the warehouse file:
+    the parse ``dev.sh setup`` saves is for the default warehouse, so a daily build on this one would parse the
+    whole project again, which a deployed daily run does not. The features stage starts from this parse.
+    """
+    from trust_assets.dbt_project import DBT_PROJECT_DIR, PARSE_ARGUMENTS, dbt_executable
+
+    target = dbt_parse_dir(path)
+    if (target / "partial_parse.msgpack").exists():
+        return
+    log(f"  dbt parse for {path}")
+    done = subprocess.run(
+        [dbt_executable(), *PARSE_ARGUMENTS, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+         str(DBT_PROJECT_DIR), "--target-path", str(target)],
+        cwd=DBT_PROJECT_DIR, capture_output=True, text=True, env={**os.environ, "TRUST_DUCKDB_PATH": str(path)},
+    )
+    if done.returncode:
+        raise RuntimeError(f"dbt parse failed:\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}")
