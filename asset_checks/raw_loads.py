@@ -24,6 +24,15 @@ load that already passed is still caught:
   validated, and its rows are re-checked too so the message also names any rule they now break. A recorded
   group that vanished is reported the same way.
 
+- **Partitions the engine proves untouched.** Where the warehouse keeps a record of its own partitions
+  (BigQuery's INFORMATION_SCHEMA.PARTITIONS: each partition's ``total_rows`` and ``last_modified_time``; see
+  ``WarehouseResource.partition_metadata``), a partition day whose every group is in the record, whose row count
+  equals the recorded groups' and which was last written before the scan that validated them is not scanned
+  again: its recorded groups stand for it (:func:`unchanged_days`). Any write to a partition (an insert, an
+  update or delete of a row, a load) moves its last-modified time, so an altered row still sends its partition
+  to the checksum. Rows still in the streaming buffer belong to no day yet: while there are any, every day is
+  scanned. DuckDB keeps no such record, so there every group is checksummed each day.
+
 The look-back of the record is the gate's window per table (``raw_contract.RAW_WINDOWS``), at least the longest
 look-back a daily model applies to the table; rows older than it feed no daily partition. A group lies wholly
 inside or outside a look-back (it is one partition day), so the record does not depend on which window wrote
@@ -34,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 import polars as pl
@@ -50,12 +59,14 @@ STATE_COLUMNS: dict[str, pl.DataType] = {
     "row_count": pl.Int64(),
     "checksum": pl.String(),  # the engine's aggregate row checksum, as text
     "validated_for": pl.Date(),  # the last day of the gate window that validated the group
-    "validated_at": pl.Datetime("us", "UTC"),
+    "validated_at": pl.Datetime("us", "UTC"),  # when the warehouse read the rows the gate validated
 }
 CHANGED_RULE = "validated loads unchanged"
 _KEY = ("partition_day", "load_day")
 # A NULL group key (no load time, no partition day) is joined as this day.
 _NULL_DAY = date(1, 1, 1)
+# BigQuery's partition ids that are not a day: rows without a partition date, rows still in the streaming buffer.
+NULL_PARTITION, STREAMING_PARTITION = "__NULL__", "__UNPARTITIONED__"
 
 
 # --- constant bounds ------------------------------------------------------------------------------------------------
@@ -126,10 +137,11 @@ class TableLoads:
     partition: Partitioning | None
     first: date | None  # the bounds on the partition day (None: the whole table)
     last: date | None
-    current: pl.DataFrame  # partition_day, load_day, row_count, checksum
-    recorded: pl.DataFrame  # the same columns plus validated_for, from the record
+    current: pl.DataFrame  # partition_day, load_day, row_count, checksum, read_at
+    recorded: pl.DataFrame  # the same columns plus validated_for and validated_at, from the record
     new: pl.DataFrame = field(default_factory=pl.DataFrame)
     changed: pl.DataFrame = field(default_factory=pl.DataFrame)  # altered or vanished since validated
+    unchanged_days: int = 0  # partition days the engine's partition metadata proved untouched (not scanned)
 
     @property
     def rows(self) -> int:
@@ -213,15 +225,58 @@ def checksum_sql(columns: Sequence[str]) -> str:
 
 
 def summary_sql(
-    table: str, partition: Partitioning | None, bounds: str, loaded_at_usable: bool, columns: Sequence[str]
+    table: str, partition: Partitioning | None, bounds: str | Sequence[str], loaded_at_usable: bool,
+    columns: Sequence[str],
 ) -> str:
-    """One scan: per (partition day, load day) of the rows within ``bounds``, their count and checksum."""
+    """One scan: per (partition day, load day) of the rows within ``bounds``, their count, their checksum and
+    when the warehouse read them (the statement's start). Several bounds (disjoint ranges of days) make one
+    SELECT each, joined by UNION ALL, so each carries its constants at the top of its own WHERE."""
     part = partition.day if partition is not None else "cast(null as date)"
     load = "cast(loaded_at as date)" if loaded_at_usable else "cast(null as date)"
-    return (
+    selects = [
         f"select {part} as partition_day, {load} as load_day, count(*) as row_count, "
-        f"{checksum_sql(columns)} as checksum from {{raw}}.{table} where {bounds} group by 1, 2"
+        f"{checksum_sql(columns)} as checksum, max(current_timestamp) as read_at "
+        f"from {{raw}}.{table} where {where} group by 1, 2"
+        for where in ([bounds] if isinstance(bounds, str) else bounds)
+    ]
+    return " union all ".join(selects)
+
+
+def day_runs(days: Sequence[date]) -> list[tuple[date, date]]:
+    """``days`` as the fewest ranges of consecutive days, in order."""
+    runs: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if runs and day == runs[-1][1] + timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def unchanged_days(metadata: pl.DataFrame, recorded: pl.DataFrame, days: Sequence[date]) -> set[date]:
+    """Those of ``days`` whose rows need no scan: the engine's partition metadata (``partition_id``,
+    ``total_rows``, ``last_modified``) shows the partition holds as many rows as the recorded groups of that
+    day and was last written before the earliest scan that validated them, or the day has neither a partition
+    nor a recorded group (no rows, then or now). Nothing while rows sit in the streaming buffer (they belong to
+    no day yet)."""
+    streaming = metadata.filter(pl.col("partition_id") == STREAMING_PARTITION)
+    if streaming.height and int(streaming["total_rows"].fill_null(0).sum()):
+        return set()
+    partitions = metadata.filter(pl.col("partition_id").str.contains(r"^\d{8}$")).select(
+        pl.col("partition_id").str.to_date("%Y%m%d").alias("partition_day"),
+        pl.col("total_rows").cast(pl.Int64),
+        pl.col("last_modified").cast(pl.Datetime("us", "UTC")),
     )
+    validated = (
+        recorded.filter(pl.col("partition_day").is_not_null())
+        .group_by("partition_day")
+        .agg(pl.col("row_count").sum().alias("recorded_rows"), pl.col("validated_at").min())
+    )
+    proved = partitions.join(validated, on="partition_day", how="inner").filter(
+        (pl.col("total_rows") == pl.col("recorded_rows")) & (pl.col("last_modified") < pl.col("validated_at"))
+    )
+    empty = set(days) - set(partitions["partition_day"].to_list()) - set(validated["partition_day"].to_list())
+    return (set(proved["partition_day"].to_list()) & set(days)) | empty
 
 
 def _keyed(frame: pl.DataFrame) -> pl.DataFrame:
@@ -269,7 +324,7 @@ def recorded_for(state: pl.DataFrame, table: str, first: date | None, last: date
     mine = state.filter(pl.col("table_name") == table)
     if first is not None and last is not None:
         mine = mine.filter(pl.col("partition_day").is_between(first, last))
-    return mine.select("partition_day", "load_day", "row_count", "checksum", "validated_for")
+    return mine.select("partition_day", "load_day", "row_count", "checksum", "validated_for", "validated_at")
 
 
 def read_loads(
@@ -289,16 +344,36 @@ def read_loads(
     partition = partitioning(table)
     if partition is None:
         first = last = None
-    bounds = "true" if partition is None or first is None or last is None else partition.between(first, last)
-    try:
-        checked = list(columns) if columns is not None else [c.name for c in table.columns]
-        current = warehouse.read(summary_sql(name, partition, bounds, loaded_at_usable, checked))
-    except Exception:
-        return None
-    current = current.with_columns(pl.col("row_count").cast(pl.Int64), pl.col("checksum").cast(pl.String))
     recorded = recorded_for(read_state(warehouse) if state is None else state, name, first, last)
+    proved: set[date] = set()
+    if partition is None or first is None or last is None:
+        bounds: list[str] = ["true"]
+    else:
+        every_day = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        if recorded.height:
+            try:
+                metadata = warehouse.partition_metadata(name, warehouse.raw_schema)
+            except Exception:
+                metadata = None  # no metadata to be read (e.g. no permission on the view): checksum every day
+            if metadata is not None:
+                proved = unchanged_days(metadata, recorded, every_day)
+        bounds = [partition.between(a, b) for a, b in day_runs([d for d in every_day if d not in proved])]
+    checked = list(columns) if columns is not None else [c.name for c in table.columns]
+    current = pl.DataFrame(schema={**{k: pl.Date() for k in _KEY}, "row_count": pl.Int64(),
+                                   "checksum": pl.String(), "read_at": pl.Datetime("us", "UTC")})
+    if bounds:
+        try:
+            scanned = warehouse.read(summary_sql(name, partition, bounds, loaded_at_usable, checked))
+        except Exception:
+            return None
+        current = pl.concat([current, scanned.cast(current.schema)])  # type: ignore[arg-type]
+    if proved:
+        # The groups of the untouched partitions, as validated (and when their rows were read then).
+        kept = recorded.filter(pl.col("partition_day").is_in(sorted(proved)))
+        current = pl.concat([current, kept.select(*_KEY, "row_count", "checksum",
+                                                  pl.col("validated_at").alias("read_at"))])
     new, changed = compare(current, recorded)
-    return TableLoads(name, partition, first, last, current, recorded, new, changed)
+    return TableLoads(name, partition, first, last, current, recorded, new, changed, len(proved))
 
 
 def record_validated(warehouse: Any, loads: Mapping[str, TableLoads], validated_for: date) -> None:
@@ -306,7 +381,6 @@ def record_validated(warehouse: Any, loads: Mapping[str, TableLoads], validated_
     its bounds is replaced by the groups found there now. One small table, rewritten whole."""
     if not loads:
         return
-    now = datetime.now(UTC)
     kept = (
         warehouse.read(f"select * from {{analytics}}.{STATE_TABLE}")
         if warehouse.column_types(STATE_TABLE, warehouse.analytics_schema)
@@ -327,7 +401,7 @@ def record_validated(warehouse: Any, loads: Mapping[str, TableLoads], validated_
                 "row_count",
                 "checksum",
                 pl.lit(validated_for).alias("validated_for"),
-                pl.lit(now).alias("validated_at"),
+                pl.col("read_at").alias("validated_at"),
             ).cast(STATE_COLUMNS)
         )  # type: ignore[arg-type]
     state = pl.concat([kept, *fresh]).sort("table_name", "partition_day", "load_day", nulls_last=True)

@@ -114,7 +114,25 @@ class BigQueryWarehouse(WarehouseResource):
             "COMMIT TRANSACTION;"
         )
 
+    def partition_metadata_sql(self, schema: str | None = None) -> str:
+        """BigQuery SQL of a table's partitions (``@table_name``): their ids, row counts and last writes, from the
+        dataset's INFORMATION_SCHEMA.PARTITIONS view, which reads metadata, not the table (billed at the 10 MB
+        minimum of a query)."""
+        return (
+            "SELECT partition_id, total_rows, last_modified_time AS last_modified "
+            f"FROM `{self.project}.{schema or self.raw_schema}.INFORMATION_SCHEMA.PARTITIONS` "
+            "WHERE table_name = @table_name"
+        )
+
     # --- client calls ----------------------------------------------------------------------------------------
+    def partition_metadata(self, table: str, schema: str | None = None) -> pl.DataFrame:
+        # BigQuery SQL as written (the DuckDB-to-BigQuery rendering of read() is for the engine-neutral queries).
+        with self.bigquery.get_client() as client:
+            job = client.query(self.partition_metadata_sql(schema),
+                               job_config=self.query_job_config({"table_name": table}))
+            arrow = job.to_arrow()
+        return pl.from_arrow(arrow)  # type: ignore[return-value]
+
     def read(self, sql: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
         # The Storage Read API streams a large result (the day's 45 M feature rows) as Arrow in parallel; without
         # the package google-cloud-bigquery would fall back to paging through REST with only a warning, so a

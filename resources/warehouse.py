@@ -76,6 +76,14 @@ class WarehouseResource(dg.ConfigurableResource):
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         raise NotImplementedError
 
+    def partition_metadata(self, table: str, schema: str | None = None) -> pl.DataFrame | None:
+        """The engine's own record of ``table``'s partitions, read without scanning a row: per partition id
+        (``YYYYMMDD`` for a day, or the engine's special ids) ``total_rows`` and ``last_modified`` (UTC), where
+        the engine keeps one (BigQuery's INFORMATION_SCHEMA.PARTITIONS); None where it does not (DuckDB has no
+        partitions). The raw-contract gate uses it to skip the checksum of partitions untouched since validated
+        (asset_checks/raw_loads.py)."""
+        return None
+
     @contextmanager
     def held_open(self) -> Iterator[WarehouseResource]:
         """One connection for every statement inside the block where opening one costs (an embedded file); a

@@ -92,3 +92,19 @@ def test_a_frame_outside_the_window_is_refused_before_anything_is_sent(warehouse
     # The check runs before the client is created: no credentials, no network needed to refuse.
     with pytest.raises(ValueError, match="outside the partition window"):
         warehouse.replace_partitions("customer_trust_signal", frame, date(2026, 2, 28), date(2026, 2, 28))
+
+
+def test_partition_metadata_reads_the_raw_datasets_information_schema(warehouse: BigQueryWarehouse) -> None:
+    """The raw-contract gate's partition metadata: one INFORMATION_SCHEMA.PARTITIONS query of the raw dataset,
+    the table a typed parameter, under the same bytes-billed guard and labels as every query."""
+    sql = warehouse.partition_metadata_sql()
+    tree = sqlglot.parse_one(sql, read="bigquery")
+    (table,) = list(tree.find_all(sqlglot.exp.Table))
+    assert (table.catalog, table.db, table.name.upper()) == (
+        "acme-analytics", "landing", "INFORMATION_SCHEMA.PARTITIONS"
+    )
+    assert [c.alias_or_name for c in tree.expressions] == ["partition_id", "total_rows", "last_modified"]
+    config = warehouse.query_job_config({"table_name": "bills"})
+    (parameter,) = config.query_parameters
+    assert (parameter.name, parameter.type_, parameter.value) == ("table_name", "STRING", "bills")
+    assert config.maximum_bytes_billed == 50_000_000_000
