@@ -225,19 +225,18 @@ def checksum_sql(columns: Sequence[str]) -> str:
 
 
 def summary_sql(
-    table: str, partition: Partitioning | None, bounds: str | Sequence[str], loaded_at_usable: bool,
-    columns: Sequence[str],
+    table: str, partition: Partitioning | None, bounds: Sequence[str], loaded_at_usable: bool, columns: Sequence[str]
 ) -> str:
     """One scan: per (partition day, load day) of the rows within ``bounds``, their count, their checksum and
-    when the warehouse read them (the statement's start). Several bounds (disjoint ranges of days) make one
-    SELECT each, joined by UNION ALL, so each carries its constants at the top of its own WHERE."""
+    when the warehouse read them (the statement's start). Each bound (a range of days, or "true" for a whole
+    table) makes one SELECT, joined by UNION ALL, so each carries its constants at the top of its own WHERE."""
     part = partition.day if partition is not None else "cast(null as date)"
     load = "cast(loaded_at as date)" if loaded_at_usable else "cast(null as date)"
     selects = [
         f"select {part} as partition_day, {load} as load_day, count(*) as row_count, "
         f"{checksum_sql(columns)} as checksum, max(current_timestamp) as read_at "
         f"from {{raw}}.{table} where {where} group by 1, 2"
-        for where in ([bounds] if isinstance(bounds, str) else bounds)
+        for where in bounds
     ]
     return " union all ".join(selects)
 

@@ -166,16 +166,21 @@ def test_a_normal_day_re_checks_only_the_new_partitions(normal_day) -> None:
     assert sum(report.rows_validated.values()) < 0.02 * sum(report.rows_in_window.values())
 
 
+def alter_one_bill(con: duckdb.DuckDBPyConnection, day: date) -> date:
+    """Raise the amount of the first bill dated ``day`` (a value that keeps every rule: only the record can tell
+    the row was changed); returns the day that bill was loaded."""
+    bill, loaded = con.execute(
+        "select bill_id, cast(loaded_at as date) from raw.bills where bill_date = ? order by bill_id limit 1", [day]
+    ).fetchone()
+    con.execute("update raw.bills set amount = amount + 1 where bill_id = ?", [bill])
+    return loaded
+
+
 def test_a_row_altered_in_an_old_load_fails_the_gate(pipeline_warehouse, tmp_path) -> None:
     path = pipeline_warehouse.copy_to(tmp_path)
     old = DAY - timedelta(days=300)  # older than the gate's look-back of bills before the record (190 days)
     with duckdb.connect(str(path)) as con:
-        bill, loaded = con.execute(
-            "select bill_id, cast(loaded_at as date) from raw.bills where bill_date = ? order by bill_id limit 1",
-            [old],
-        ).fetchone()
-        # A value that keeps every rule: only the record can tell the row was changed.
-        con.execute("update raw.bills set amount = amount + 1 where bill_id = ?", [bill])
+        loaded = alter_one_bill(con, old)
         con.execute(
             "delete from raw.payments where payment_id = "
             "(select min(payment_id) from raw.payments where paid_date = ?)",

@@ -22,7 +22,7 @@ from asset_checks import raw_loads
 from asset_checks.raw_contract import evaluate_raw_contract, partition_columns, table_check_name
 from resources.sql_dialect import bigquery_sql
 from tests.bigquery.recording import RECORDED, RecordingDuckDBWarehouse
-from tests.guards.test_gate_bounds import RAW, partition_bounds
+from tests.guards.test_gate_bounds import RAW, alter_one_bill, partition_bounds
 
 DAY = date(2026, 2, 28)
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
@@ -163,11 +163,7 @@ def test_a_row_altered_in_an_untouched_partition_is_caught_by_its_write(warehous
     path, gate = warehouse
     old = DAY - timedelta(days=300)
     with duckdb.connect(str(path)) as con:
-        bill, loaded = con.execute(
-            "select bill_id, cast(loaded_at as date) from raw.bills where bill_date = ? order by bill_id limit 1",
-            [old],
-        ).fetchone()
-        con.execute("update raw.bills set amount = amount + 1 where bill_id = ?", [bill])
+        loaded = alter_one_bill(con, old)
     _log_write(path, "bills", old)
     report = evaluate_raw_contract(gate, DAY, DAY)
     (changed,) = report.failed[table_check_name("bills")]
