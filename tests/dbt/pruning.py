@@ -15,36 +15,7 @@ from collections.abc import Mapping
 import sqlglot
 from sqlglot import exp
 
-# Operators that bound the column from below / above when the column is on the left.
-_LOWER = (exp.GT, exp.GTE)
-_UPPER = (exp.LT, exp.LTE)
-# Functions whose value depends on the time of the query, not on the SQL text alone.
-_NOT_CONSTANT = (exp.Column, exp.Select, exp.Subquery, exp.CurrentDate, exp.CurrentTimestamp,
-                 exp.CurrentDatetime, exp.Anonymous)
-
-
-def _is_constant(node: exp.Expression) -> bool:
-    return not any(isinstance(n, _NOT_CONSTANT) for n in node.walk())
-
-
-def _conjuncts(where: exp.Where | None) -> list[exp.Expression]:
-    if where is None:
-        return []
-    return list(where.this.flatten()) if isinstance(where.this, exp.And) else [where.this]
-
-
-def _bound_kind(condition: exp.Expression, column: str) -> str | None:
-    """'lower' or 'upper' when the condition bounds `column` by a constant, else None."""
-    if isinstance(condition, exp.Paren):
-        return _bound_kind(condition.this, column)
-    if not isinstance(condition, _LOWER + _UPPER):
-        return None
-    left, right = condition.left, condition.right
-    for side, other, flipped in ((left, right, False), (right, left, True)):
-        if isinstance(side, exp.Column) and side.name.lower() == column.lower() and _is_constant(other):
-            lower = isinstance(condition, _LOWER) != flipped
-            return "lower" if lower else "upper"
-    return None
+from resources.bigquery_billing import where_bounds
 
 
 def pruning_problems(sql: str, partitioned: Mapping[str, str], schema: str = "raw", origin: str = "") -> list[str]:
@@ -64,7 +35,8 @@ def pruning_problems(sql: str, partitioned: Mapping[str, str], schema: str = "ra
         if select is None or not isinstance(scope, exp.From) or scope.parent is not select:
             problems.append(f"{name} is joined, not the one table in the FROM of its SELECT")
             continue
-        kinds = {_bound_kind(c, column) for c in _conjuncts(select.args.get("where"))}
+        # The bounds are read as the billing rule reads them (resources/bigquery_billing.py).
+        kinds = {b.kind for b in where_bounds(select.args.get("where"), column) if b.constant}
         missing = [kind for kind in ("lower", "upper") if kind not in kinds]
         if missing:
             problems.append(f"{name} has no constant {' and no '.join(missing)} bound on {column} in its WHERE")

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import sqlglot
-from sqlglot import exp
 
 from asset_checks import raw_loads
 from asset_checks.raw_contract import evaluate_raw_contract, partition_columns, table_check_name
+from resources import bigquery_billing
 from resources.sql_dialect import bigquery_sql
 from tests.bigquery.recording import RECORDED, RecordingDuckDBWarehouse
 from trust_assets.config import SETTINGS
@@ -35,51 +34,10 @@ GATE_MODULES = (
 RAW = "raw_dataset"
 
 
-def _conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
-    if node is None:
-        return []
-    while isinstance(node, exp.Paren):
-        node = node.this
-    if isinstance(node, exp.And):
-        return _conjuncts(node.left) + _conjuncts(node.right)
-    return [node]
-
-
-def _constant(node: exp.Expression) -> date | None:
-    """The day of a constant date or timestamp (a literal or a cast of one), else None."""
-    if isinstance(node, exp.Cast):
-        node = node.this
-    if isinstance(node, exp.Literal) and node.is_string:
-        return date.fromisoformat(node.this[:10])
-    return None
-
-
 def partition_bounds(sql: str, table: str, column: str) -> list[tuple[date | None, date | None, bool]]:
     """Per read of ``raw.<table>`` in a BigQuery statement: (constant lower bound, constant upper bound, IS NULL)
     on ``column`` found among the top-level conjuncts of the WHERE of the SELECT that reads the table."""
-    out = []
-    for tree in sqlglot.parse(sql, read="bigquery"):
-        for node in tree.find_all(exp.Table):
-            if node.db != RAW or node.name != table:
-                continue
-            select = node.find_ancestor(exp.Select)
-            lower = upper = None
-            is_null = False
-            where = select.args.get("where") if select else None
-            for term in _conjuncts(where.this if where is not None else None):
-                if isinstance(term, exp.Is) and isinstance(term.this, exp.Column) and term.this.name == column:
-                    is_null = True
-                if not isinstance(term, exp.GT | exp.GTE | exp.LT | exp.LTE):
-                    continue
-                if not (isinstance(term.this, exp.Column) and term.this.name == column):
-                    continue
-                bound = _constant(term.expression)
-                if isinstance(term, exp.GT | exp.GTE):
-                    lower = bound
-                else:
-                    upper = bound
-            out.append((lower, upper, is_null))
-    return out
+    return bigquery_billing.partition_bounds(sql, table, column, RAW)
 
 
 def gate_statements() -> list[str]:
@@ -87,7 +45,7 @@ def gate_statements() -> list[str]:
     return [bigquery_sql(sql, "project", "analytics_dataset", RAW) for sql in sorted(statements)]
 
 
-def _without_record_since(path: Path, day: date) -> None:
+def without_record_since(path: Path, day: date) -> None:
     """The record as the gate of the day before ``day`` left it: loads of ``day`` and later not validated yet."""
     with duckdb.connect(str(path)) as con:
         con.execute(
@@ -99,7 +57,7 @@ def _without_record_since(path: Path, day: date) -> None:
 def normal_day(pipeline_warehouse, tmp_path_factory) -> dict[str, object]:
     """The gate of DAY on a copy whose record ends with the day before: the statements it issues."""
     path: Path = pipeline_warehouse.copy_to(tmp_path_factory.mktemp("gate_bounds"))
-    _without_record_since(path, DAY)
+    without_record_since(path, DAY)
     RECORDED.clear()
     report = evaluate_raw_contract(RecordingDuckDBWarehouse(path=str(path)), DAY, DAY)
     return {"path": path, "report": report, "statements": gate_statements()}
@@ -201,7 +159,7 @@ def test_a_row_altered_in_an_old_load_fails_the_gate(pipeline_warehouse, tmp_pat
 def test_consecutive_normal_days_pass_and_record_what_they_validated(pipeline_warehouse, tmp_path) -> None:
     path = pipeline_warehouse.copy_to(tmp_path)
     first = DAY - timedelta(days=2)
-    _without_record_since(path, first)
+    without_record_since(path, first)
     warehouse = RecordingDuckDBWarehouse(path=str(path))
     for day in (first, first + timedelta(days=1), DAY):
         report = evaluate_raw_contract(warehouse, day, day)
