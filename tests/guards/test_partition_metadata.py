@@ -51,22 +51,28 @@ def _log_write(path: Path, table: str, day: date) -> None:
         con.execute(f"insert into main.{WRITES} values (?, ?, now())", [table, day])
 
 
+def log_writes_since(path: Path, day: date) -> None:
+    """Start the log of partition writes: the loads of ``day`` and later arrive after the record of the day
+    before was written, so their partitions were written then (every other partition long ago)."""
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"create table main.{WRITES} (table_name varchar, partition_day date, written_at timestamptz)")
+        for table, partition in partition_columns().items():
+            con.execute(
+                f"insert into main.{WRITES} select distinct ?, cast({partition.column} as date), now() "
+                f"from raw.{table} where cast({partition.column} as date) >= ? or cast(loaded_at as date) >= ?",
+                [table, day, day],
+            )
+
+
 @pytest.fixture()
 def warehouse(pipeline_warehouse, tmp_path) -> tuple[Path, PartitionedDuckDBWarehouse]:
     """A copy of the session warehouse whose record of validated loads ends the day before DAY."""
     path: Path = pipeline_warehouse.copy_to(tmp_path)
     with duckdb.connect(str(path)) as con:
-        con.execute(f"create table main.{WRITES} (table_name varchar, partition_day date, written_at timestamptz)")
         con.execute(
             f"delete from analytics.{raw_loads.STATE_TABLE} where partition_day >= ? or load_day > ?", [DAY, DAY]
         )
-        # The day's loads arrive after the record was written: their partitions were written then.
-        for table, partition in partition_columns().items():
-            con.execute(
-                f"insert into main.{WRITES} select distinct ?, cast({partition.column} as date), now() "
-                f"from raw.{table} where cast({partition.column} as date) >= ? or cast(loaded_at as date) >= ?",
-                [table, DAY, DAY],
-            )
+    log_writes_since(path, DAY)
     return path, PartitionedDuckDBWarehouse(path=str(path))
 
 

@@ -1,0 +1,512 @@
+"""Bytes BigQuery on-demand would bill for one normal daily run, measured on a DuckDB warehouse of the same data.
+
+On a copy of ``--warehouse`` (prepared by benchmarks/daily/prepare.py: the synthetic telco with its ruler and
+models), the day before ``--day`` is first built, scored and validated when it is not yet (as the run of that day
+would have left it), then the run of ``--day`` issues its statements, each stage recorded:
+
+1. dbt: ``dbt build`` of the daily models for the day, as the Dagster asset runs it; each model's compiled SQL
+   and each data test's, transpiled to BigQuery, plus the two statements dbt-bigquery's insert_overwrite adds
+   per model (the partitions to replace, read from its temporary table, and the MERGE that reads all of it).
+2. the raw-contract gate and its record of validated loads, through a warehouse that answers
+   INFORMATION_SCHEMA.PARTITIONS as BigQuery does (tests/guards/test_partition_metadata.py), so the load
+   checksums skip the partitions proved untouched, as on BigQuery.
+3. customer_trust_signal and its asset checks, materialised by Dagster; the write is a free load job into a
+   staging table, then the INSERT ... SELECT of the replace script, which bills the staging table.
+
+Each statement is billed by resources/bigquery_billing.py: the referenced columns of each table over the
+partitions not pruned, measured with DuckDB on the copy, at least 10 MB per table; then scaled by ``--scale``
+(the 20,000-customer telco x 1000: 20 M customers, 30 M customer-products) and by 1.5 times that.
+
+    .venv/bin/python -m benchmarks.bigquery_bytes --warehouse /path/telco_20000/warehouse.duckdb \\
+        --day 2026-02-28 --scale 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import sqlglot
+
+from resources.bigquery_billing import (
+    MIN_TABLE_BYTES,
+    Catalogue,
+    Partitioning,
+    TableRead,
+    bind_parameters,
+    query_reads,
+    scan_sql,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the recording warehouses of the tests are reused
+GIB = 2**30
+# What the x1.5 column stands for: 45 M customer-products instead of 30 M.
+GROWTH = 1.5
+
+
+class MeasurementError(Exception):
+    """An expected failure (missing warehouse, a failed dbt build, a failing gate): one line, no traceback."""
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Issued:
+    """One statement a stage sends to BigQuery: its BigQuery SQL, parameter values and origin."""
+
+    stage: str
+    origin: str
+    sql: str
+    values: tuple[tuple[str, Any], ...] = ()
+    note: str = ""
+
+
+# --- the warehouse copy ---------------------------------------------------------------------------------------
+def copy_warehouse(source: Path, workdir: Path) -> Path:
+    """A private copy (the run writes a day); same file name, as dbt-duckdb's views expect."""
+    if not source.is_file():
+        raise MeasurementError(f"no warehouse at {source}: prepare one with benchmarks/daily/prepare.py")
+    target = workdir / "warehouse.duckdb"
+    shutil.copy(source, target)
+    return target
+
+
+def _count(path: Path, sql: str, params: Sequence[object] = ()) -> int:
+    with duckdb.connect(str(path), read_only=True) as con:
+        try:
+            row = con.execute(sql, list(params)).fetchone()
+        except duckdb.CatalogException:
+            return 0
+    return int(row[0]) if row else 0
+
+
+def _dbt(path: Path, day: date, command: str, target: Path) -> None:
+    """``dbt <command>`` of the daily models for ``day`` with the arguments the Dagster asset passes."""
+    from trust_assets.assets.dbt_models import DAILY_SELECT
+    from trust_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
+    from trust_assets.partitions import dbt_window_env, fixed_vars_arguments
+
+    args = [dbt_executable(), command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(target), "--select", DAILY_SELECT, *fixed_vars_arguments()]
+    if command == "build":  # the unit tests run in CI, not in a daily run
+        args += ["--exclude-resource-type", "unit_test"]
+    env = {**os.environ, "TRUST_DUCKDB_PATH": str(path), **dbt_window_env(day, day)}
+    done = subprocess.run(args, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, env=env)
+    if done.returncode:
+        tail = " | ".join(line for line in (done.stdout + done.stderr).splitlines()[-8:] if line.strip())
+        raise MeasurementError(f"dbt {command} for {day} failed: {tail}")
+
+
+def ensure_day_before(path: Path, day: date) -> None:
+    """Leave the copy as the run of the day before ``day`` would: its features and scores published and its raw
+    loads validated (a normal run of ``day`` reads the day before and re-checks only what arrived since)."""
+    from asset_checks import raw_loads
+    from asset_checks.raw_contract import evaluate_raw_contract
+    from resources.warehouse import DuckDBWarehouse
+    from trust_assets.services.publishing import publish_scores
+    from trust_assets.tables import TRUST_SIGNAL
+
+    before = day - timedelta(days=1)
+    warehouse = DuckDBWarehouse(path=str(path))
+    if not _count(path, f"select count(*) from analytics.{TRUST_SIGNAL} where snapshot_date = ?", [before]):
+        log(f"  the day before: dbt build and scores for {before}")
+        with tempfile.TemporaryDirectory(prefix="bytes-dbt-") as target:
+            _dbt(path, before, "run", Path(target))
+        publish_scores(warehouse, before, before)
+    validated = _count(path, f"select count(*) from analytics.{raw_loads.STATE_TABLE} where validated_for >= ?",
+                       [before])
+    if not validated:
+        log(f"  the day before: raw-contract gate and its record for {before}")
+        report = evaluate_raw_contract(warehouse, before, before)
+        if report.failed:
+            raise MeasurementError(f"the raw-contract gate of {before} fails: {sorted(report.failed)}")
+        raw_loads.record_validated(warehouse, report.loads, before)
+
+
+# --- stage 1: dbt -------------------------------------------------------------------------------------------
+def _to_bigquery(sql: str) -> str:
+    return ";\n".join(sqlglot.transpile(sql, read="duckdb", write="bigquery"))
+
+
+def _tested_model(node: Mapping[str, Any]) -> str:
+    parents = [p.split(".")[-1] for p in node.get("depends_on", {}).get("nodes", []) if p.startswith("model.")]
+    return node.get("attached_node", "").split(".")[-1] or (parents[0] if parents else "?")
+
+
+def dbt_statements(path: Path, day: date) -> tuple[list[Issued], dict[str, Any]]:
+    """The day's dbt build: each model's and data test's compiled SQL, and insert_overwrite's own statements."""
+    with tempfile.TemporaryDirectory(prefix="bytes-dbt-") as target:
+        _dbt(path, day, "build", Path(target))
+        results = json.loads(Path(target, "run_results.json").read_text())["results"]
+        manifest = json.loads(Path(target, "manifest.json").read_text())
+    issued: list[Issued] = []
+    for result in results:
+        node = manifest["nodes"].get(result["unique_id"], {})
+        code = result.get("compiled_code")
+        if not code:
+            continue
+        if node.get("resource_type") == "model":
+            issued.append(Issued("dbt", node["name"], _to_bigquery(code)))
+            issued += _insert_overwrite(node, day)
+        else:
+            issued.append(Issued("dbt", f"tests of {_tested_model(node)}", _to_bigquery(code)))
+    return issued, manifest
+
+
+def _insert_overwrite(node: Mapping[str, Any], day: date) -> list[Issued]:
+    """dbt-bigquery's dynamic insert_overwrite after the model's query: the partitions to replace (from the
+    temporary table) and the MERGE that inserts the temporary table's rows (the target's partitions were emptied
+    by the pre-hook's DELETE of whole partitions, which is free). The temporary table holds exactly the day's
+    rows of the model, so they are measured on the model's own partition of the day."""
+    table = f"{node['schema']}.{node['alias'] or node['name']}"
+    where = f"WHERE snapshot_date = DATE '{day.isoformat()}'"
+    return [
+        Issued("dbt", node["name"], f"SELECT ARRAY_AGG(DISTINCT snapshot_date) FROM {table} {where}",
+               note="temporary table: partitions to replace"),
+        Issued("dbt", node["name"], f"SELECT * FROM {table} {where}", note="temporary table: MERGE"),
+    ]
+
+
+# --- stages 2 and 3: the recorded Python statements -------------------------------------------------------------
+# The BigQuery warehouse's metadata read (resources/bigquery_warehouse.py partition_metadata_sql), engine-neutral.
+PARTITIONS_SQL = ("select partition_id, total_rows, last_modified_time as last_modified "
+                  "from {raw}.INFORMATION_SCHEMA.PARTITIONS where table_name = $table_name")
+# What the replace script's INSERT reads: the staging table, i.e. the window's rows just written.
+STAGING_SQL = "select * from {analytics}.%s where %s between $start and $end"
+STAGING_NOTE = "staging table: INSERT of the replace script"
+_STAGING_READS: set[str] = set()
+
+
+def _metered(base: type) -> type:
+    """``base`` (a recording DuckDB warehouse) that also records what BigQuery bills beyond read / execute: the
+    INFORMATION_SCHEMA.PARTITIONS query of ``partition_metadata`` and the INSERT of ``replace_partitions``."""
+    from tests.bigquery.recording import record
+
+    class Metered(base):  # type: ignore[misc, valid-type]
+        def partition_metadata(self, table: str, schema: str | None = None) -> Any:
+            record(PARTITIONS_SQL, {"table_name": table})
+            return super().partition_metadata(table, schema)
+
+        def replace_partitions(self, table: str, frame: Any, start: date, end: date,
+                               partition_column: str = "snapshot_date") -> None:
+            super().replace_partitions(table, frame, start, end, partition_column)
+            staging = STAGING_SQL % (table, partition_column)
+            _STAGING_READS.add(staging)
+            record(staging, {"start": start, "end": end})
+
+    return Metered
+
+
+def _recorded(stage: str) -> list[Issued]:
+    from resources.sql_dialect import bigquery_sql
+    from tests.bigquery.recording import RECORDED
+
+    out = []
+    for s in RECORDED:
+        note = STAGING_NOTE if s.sql in _STAGING_READS else ""
+        out.append(Issued(stage, s.origin, bigquery_sql(s.sql, "project", "analytics", "raw"), s.values, note))
+    RECORDED.clear()
+    return out
+
+
+def gate_statements(path: Path, day: date) -> list[Issued]:
+    """The raw-contract gate of a normal ``day`` (record ending the day before) and the record it then writes."""
+    from asset_checks import raw_loads
+    from asset_checks.raw_contract import evaluate_raw_contract
+    from tests.bigquery.recording import RECORDED
+    from tests.guards.test_gate_bounds import without_record_since
+    from tests.guards.test_partition_metadata import PartitionedDuckDBWarehouse, log_writes_since
+
+    without_record_since(path, day)
+    log_writes_since(path, day)
+    warehouse = _metered(PartitionedDuckDBWarehouse)(path=str(path))
+    RECORDED.clear()
+    report = evaluate_raw_contract(warehouse, day, day)
+    if report.failed:
+        raise MeasurementError(f"the raw-contract gate of {day} fails: {sorted(report.failed)}")
+    raw_loads.record_validated(warehouse, report.loads, day)
+    return _recorded("gate")
+
+
+def python_statements(path: Path, day: date) -> list[Issued]:
+    """customer_trust_signal for ``day`` and its asset checks, materialised by Dagster in process."""
+    import dagster as dg
+
+    from tests.bigquery.recording import RECORDED, RecordingDuckDBWarehouse
+    from trust_assets.assets.dbt_models import dbt_resource
+    from trust_assets.config import SETTINGS
+    from trust_assets.definitions import defs
+    from trust_assets.tables import TRUST_SIGNAL
+
+    job = dg.define_asset_job("bigquery_bytes_trust_signal", selection=dg.AssetSelection.assets(TRUST_SIGNAL))
+    local = dg.Definitions(
+        assets=list(defs.assets or []), asset_checks=list(defs.asset_checks or []), jobs=[job],
+        resources={"warehouse": _metered(RecordingDuckDBWarehouse)(path=str(path),
+                                                                   analytics_schema=SETTINGS.analytics_schema),
+                   "dbt": dbt_resource()},
+        executor=dg.in_process_executor,
+    )
+    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    RECORDED.clear()
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = local.resolve_job_def(job.name).execute_in_process(
+            instance=instance, partition_key=day.isoformat(), raise_on_error=False, run_config=quiet)
+    failed = [e.step_key for e in result.all_events if e.is_step_failure]
+    if failed:
+        raise MeasurementError(f"materialising {TRUST_SIGNAL} for {day} failed in {failed}")
+    return _recorded("python")
+
+
+# --- measuring ---------------------------------------------------------------------------------------------------
+def read_catalogue(path: Path, manifest: Mapping[str, Any]) -> Catalogue:
+    """Columns and views of the copy; raw tables partitioned as the source contract says, product tables by
+    snapshot_date (the daily dbt models and the Python-written tables), except dbt's whole-table models."""
+    from source_contract.raw_tables import RAW_TABLES
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute("select lower(table_schema), lower(table_name), lower(column_name), data_type "
+                           "from information_schema.columns where table_catalog = current_database()").fetchall()
+        views = con.execute("select lower(schema_name), lower(view_name), sql from duckdb_views() "
+                            "where not internal and database_name = current_database()").fetchall()
+    columns: dict[tuple[str, str], dict[str, str]] = {}
+    for schema, table, column, kind in rows:
+        columns.setdefault((schema, table), {})[column] = kind
+    catalogue = Catalogue(columns=columns)
+    for (schema, name), sql in {(s, n): q for s, n, q in views}.items():
+        body = sqlglot.parse_one(sql, read="duckdb").expression
+        catalogue.views[(schema, name)] = body.sql(dialect="bigquery")
+    whole_tables = {n["name"] for n in manifest["nodes"].values()
+                    if n.get("resource_type") == "model" and n["config"].get("materialized") != "incremental"}
+    for key, cols in columns.items():
+        if key[0] != "raw" and key not in catalogue.views and "snapshot_date" in cols and key[1] not in whole_tables:
+            catalogue.partitioning[key] = Partitioning("snapshot_date")
+    for table in RAW_TABLES:
+        if table.partition_by and ("raw", table.name) in columns:
+            kind = columns[("raw", table.name)][table.partition_by.lower()]
+            catalogue.partitioning[("raw", table.name)] = Partitioning(table.partition_by, "TIMESTAMP" in kind)
+    return catalogue
+
+
+@dataclass
+class Sizer:
+    """Logical bytes of each read, measured once on the copy."""
+
+    con: duckdb.DuckDBPyConnection
+    catalogue: Catalogue
+    cache: dict[TableRead, int] = field(default_factory=dict)
+
+    def __call__(self, read: TableRead) -> int:
+        if read not in self.cache:
+            sql = scan_sql(read, self.catalogue)
+            row = self.con.execute(sql).fetchone() if sql else None
+            self.cache[read] = int(row[0] or 0) if row else 0
+        return self.cache[read]
+
+    def scales(self, read: TableRead) -> bool:
+        """Whether the table grows with the customers: the raw tables and every product table with a customer_id;
+        the others (models, ruler, the record of validated loads) keep their size at any scale."""
+        return read.schema == "raw" or "customer_id" in self.catalogue.columns[(read.schema, read.table)]
+
+    def unpruned(self, read: TableRead) -> str:
+        """' (every partition: N days)' when ``read`` prunes no partition of a partitioned table, else ''."""
+        partitioning = self.catalogue.partitioning.get((read.schema, read.table))
+        if partitioning is None or not any(d.everything for d in read.days):
+            return ""
+        day = f'cast("{partitioning.column}" as date)'
+        row = self.con.execute(f'select count(distinct {day}) from "{read.schema}"."{read.table}"').fetchone()
+        return f" (every partition: {row[0] if row else 0} days)"
+
+
+@dataclass
+class Line:
+    """Statements of one origin on one table: how many, logical bytes at the warehouse's size, billed bytes at
+    each scale (the 10 MB minimum applied per statement and table after scaling)."""
+
+    statements: int = 0
+    logical: int = 0
+    billed: dict[float, int] = field(default_factory=dict)
+
+    def add(self, logical: int, billed: Mapping[float, int]) -> None:
+        self.statements += 1
+        self.logical += logical
+        for scale, value in billed.items():
+            self.billed[scale] = self.billed.get(scale, 0) + value
+
+
+@dataclass(frozen=True)
+class Billed:
+    """One statement's bill, for the list of the largest."""
+
+    issued: Issued
+    tables: tuple[str, ...]
+    billed: dict[float, int]
+
+
+def bill_statement(issued: Issued, catalogue: Catalogue, sizer: Sizer, scales: Sequence[float],
+                   lines: dict[tuple[str, str, str], Line]) -> Billed:
+    """Add one statement's bill to ``lines`` (by stage, origin, table) and return it."""
+    total = dict.fromkeys(scales, 0)
+    tables: list[str] = []
+    for query in query_reads(bind_parameters(issued.sql, dict(issued.values)), catalogue):
+        if query.fixed_bytes:
+            _add(lines, issued, "INFORMATION_SCHEMA", 0, dict.fromkeys(scales, query.fixed_bytes), total)
+        if not query.reads and not query.fixed_bytes:
+            _add(lines, issued, f"({query.kind}: free)", 0, dict.fromkeys(scales, 0), total)
+        for read in query.reads:
+            logical = sizer(read)
+            grows = sizer.scales(read)
+            billed = {s: max(round(logical * (s if grows else 1)), MIN_TABLE_BYTES) for s in scales}
+            _add(lines, issued, read.name + sizer.unpruned(read), logical, billed, total)
+            tables.append(read.name)
+    return Billed(issued, tuple(tables), total)
+
+
+def _add(lines: dict[tuple[str, str, str], Line], issued: Issued, table: str, logical: int,
+         billed: Mapping[float, int], total: dict[float, int]) -> None:
+    label = f"{table} [{issued.note}]" if issued.note else table
+    lines.setdefault((issued.stage, issued.origin, label), Line()).add(logical, billed)
+    for scale, value in billed.items():
+        total[scale] += value
+
+
+# --- the report ----------------------------------------------------------------------------------------------
+STAGE_TITLES = {"dbt": "1. dbt daily models (and their data tests)", "gate": "2. raw-contract gate",
+                "python": "3. customer_trust_signal and its asset checks"}
+
+
+def human(n: float) -> str:
+    return f"{n / GIB:9.2f} GiB" if n >= GIB else f"{n / 2**20:9.1f} MiB"
+
+
+def print_report(lines: Mapping[tuple[str, str, str], Line], scales: Sequence[float], labels: Sequence[str],
+                 largest: Sequence[Billed], legend: str) -> None:
+    print(legend)
+    header = f"  {'origin':<40} {'table':<62} {'stmts':>5} {'logical here':>13}" + "".join(
+        f" {x:>13}" for x in labels)
+    totals: dict[str, dict[float, int]] = {}
+    for stage, title in STAGE_TITLES.items():
+        print(f"\n{title}\n{header}")
+        rows = sorted(((k, v) for k, v in lines.items() if k[0] == stage), key=lambda kv: -kv[1].billed[scales[-1]])
+        stage_total = dict.fromkeys(scales, 0)
+        for (_, origin, table), line in rows:
+            print(f"  {origin[:40]:<40} {table[:62]:<62} {line.statements:>5} {human(line.logical):>13}"
+                  + "".join(f" {human(line.billed[s]):>13}" for s in scales))
+            for s in scales:
+                stage_total[s] += line.billed[s]
+        totals[stage] = stage_total
+        print(f"  {'TOTAL ' + title:<103} {'':>5} {'':>13}" + "".join(f" {human(stage_total[s]):>13}" for s in scales))
+    print(f"\n  {'whole daily run (billed)':<48}" + "".join(f" {x:>13}" for x in labels))
+    for stage, title in STAGE_TITLES.items():
+        print(f"  {title:<48}" + "".join(f" {human(totals[stage][s]):>13}" for s in scales))
+    print(f"  {'TOTAL':<48}" + "".join(f" {human(sum(t[s] for t in totals.values())):>13}" for s in scales))
+    print(f"\nlargest statements at {labels[-2]}")
+    for item in largest:
+        sql = " ".join(re.sub(r"/\*.*?\*/|--[^\n]*", " ", item.issued.sql, flags=re.DOTALL).split())
+        print(f"  {human(item.billed[scales[-2]]):>13}  {item.issued.stage:<6} {item.issued.origin:<40} "
+              f"{', '.join(sorted(set(item.tables)))[:70]}\n{'':>17}{sql[:150]}")
+
+
+# --- main --------------------------------------------------------------------------------------------------------
+@contextmanager
+def workspace(keep: Path | None) -> Iterator[Path]:
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        yield keep
+        return
+    with tempfile.TemporaryDirectory(prefix="bigquery-bytes-") as tmp:
+        yield Path(tmp)
+
+
+def record_run(path: Path, day: date) -> tuple[list[Issued], dict[str, Any]]:
+    """Every statement the daily run of ``day`` sends, stage by stage, and the dbt manifest of its build."""
+    log(f"preparing the day before {day}")
+    ensure_day_before(path, day)
+    log(f"stage 1: dbt build of the daily models for {day}")
+    issued, manifest = dbt_statements(path, day)
+    log("stage 2: raw-contract gate")
+    issued += gate_statements(path, day)
+    log("stage 3: customer_trust_signal and its asset checks")
+    issued += python_statements(path, day)
+    return issued, manifest
+
+
+def measure(path: Path, issued: Sequence[Issued], manifest: Mapping[str, Any],
+            scales: Sequence[float]) -> tuple[dict[tuple[str, str, str], Line], list[Billed]]:
+    log(f"measuring {len(issued)} statements")
+    catalogue = read_catalogue(path, manifest)
+    lines: dict[tuple[str, str, str], Line] = {}
+    with duckdb.connect(str(path), read_only=True) as con:
+        sizer = Sizer(con, catalogue)
+        bills = [bill_statement(item, catalogue, sizer, scales, lines) for item in issued]
+    return lines, bills
+
+
+def legend(rows: int, day: date, scale: float) -> str:
+    return (f"\nBigQuery on-demand bytes of the daily run of {day}: {rows:,} customer-products here; "
+            f"x{scale:.0f} = {rows * scale / 1e6:.1f} M, x{scale * GROWTH:.0f} = {rows * scale * GROWTH / 1e6:.1f} M\n"
+            "(billed: at least 10 MB per statement and table; tables without customer_id, and INFORMATION_SCHEMA, "
+            "are not scaled)")
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    with workspace(args.workdir) as work:
+        log(f"copying {args.warehouse} to {work}")
+        path = copy_warehouse(args.warehouse, work)
+        # The code location reads its warehouse and last day from the environment when first imported.
+        os.environ.update({"TRUST_DUCKDB_PATH": str(path), "TRUST_TARGET": "duckdb",
+                           "TRUST_END_DATE": args.day.isoformat()})
+        from trust_assets.tables import TRUST_SIGNAL
+
+        issued, manifest = record_run(path, args.day)
+        rows = _count(path, f"select count(*) from analytics.{TRUST_SIGNAL} where snapshot_date = ?", [args.day])
+        scale = args.customer_products / rows if args.customer_products and rows else args.scale
+        scales = [1.0, scale, scale * GROWTH]
+        lines, bills = measure(path, issued, manifest, scales)
+    largest = sorted(bills, key=lambda b: -b.billed[scales[1]])[: args.top]
+    labels = ["billed here", f"x{scale:.0f}", f"x{scale * GROWTH:.0f}"]
+    print_report(lines, scales, labels, largest, legend(rows, args.day, scale))
+    log(f"measured in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bigquery_bytes", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--warehouse", type=Path, required=True, help="a prepared DuckDB warehouse (not changed)")
+    parser.add_argument("--day", type=date.fromisoformat, default=date(2026, 2, 28), help="the day run")
+    parser.add_argument("--scale", type=float, default=1000.0,
+                        help="data multiplier (20,000-customer telco x 1000 = 30 M customer-products)")
+    parser.add_argument("--customer-products", type=float, default=None,
+                        help="scale to this many customer-products a day instead (e.g. 30e6): --scale is then the "
+                             "ratio to the day's rows of the trust signal here")
+    parser.add_argument("--top", type=int, default=15, help="how many of the largest statements to list")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="keep the warehouse copy here (default: a temporary folder, removed)")
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except MeasurementError as error:
+        log(f"error: {error}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
