@@ -8,7 +8,7 @@ days it names.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from trust_assets.tables import TRUST_SIGNAL
@@ -99,7 +99,19 @@ def versions_used(warehouse: WarehouseReader, start: date, end: date) -> pl.Data
 
 
 def previous_day_counts(warehouse: WarehouseReader, start: date) -> pl.DataFrame:
-    """Rows per cohort of the last published day before ``start`` (``day``, ``cohort``, ``rows``)."""
+    """Rows per cohort of the last published day before ``start`` (``day``, ``cohort``, ``rows``).
+
+    The day before ``start`` is asked first: on the daily schedule it is that last day, and a constant bound lets
+    BigQuery prune to its one partition. Only after a gap in publishing is the earlier history searched, by a
+    statement that reads the snapshot_date of every earlier partition.
+    """
+    day_before = warehouse.read(
+        f"select snapshot_date as day, cohort, count(*) as rows from {{analytics}}.{TRUST_SIGNAL} "
+        "where snapshot_date = $d group by snapshot_date, cohort",
+        {"d": start - timedelta(days=1)},
+    )
+    if day_before.height:
+        return day_before
     return warehouse.read(
         f"select snapshot_date as day, cohort, count(*) as rows from {{analytics}}.{TRUST_SIGNAL} "
         f"where snapshot_date = (select max(snapshot_date) from {{analytics}}.{TRUST_SIGNAL} "
