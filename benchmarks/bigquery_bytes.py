@@ -188,10 +188,10 @@ def _insert_overwrite(node: Mapping[str, Any], day: date) -> list[Issued]:
 # The BigQuery warehouse's metadata read (resources/bigquery_warehouse.py partition_metadata_sql), engine-neutral.
 PARTITIONS_SQL = ("select partition_id, total_rows, last_modified_time as last_modified "
                   "from {raw}.INFORMATION_SCHEMA.PARTITIONS where table_name = $table_name")
-# What the replace script's INSERT reads: the staging table, i.e. the window's rows just written.
-STAGING_SQL = "select * from {analytics}.%s where %s between $start and $end"
+# What the replace script's INSERT reads: the staging table, i.e. the window's rows just written (parameters
+# named apart from any the product's statements use, so the note goes to this statement only).
+STAGING_SQL = "select * from {analytics}.%s where %s between $staging_start and $staging_end"
 STAGING_NOTE = "staging table: INSERT of the replace script"
-_STAGING_READS: set[str] = set()
 
 
 def _metered(base: type) -> type:
@@ -207,9 +207,7 @@ def _metered(base: type) -> type:
         def replace_partitions(self, table: str, frame: Any, start: date, end: date,
                                partition_column: str = "snapshot_date") -> None:
             super().replace_partitions(table, frame, start, end, partition_column)
-            staging = STAGING_SQL % (table, partition_column)
-            _STAGING_READS.add(staging)
-            record(staging, {"start": start, "end": end})
+            record(STAGING_SQL % (table, partition_column), {"staging_start": start, "staging_end": end})
 
     return Metered
 
@@ -220,7 +218,7 @@ def _recorded(stage: str) -> list[Issued]:
 
     out = []
     for s in RECORDED:
-        note = STAGING_NOTE if s.sql in _STAGING_READS else ""
+        note = STAGING_NOTE if "staging_start" in s.params else ""
         out.append(Issued(stage, s.origin, bigquery_sql(s.sql, "project", "analytics", "raw"), s.values, note))
     RECORDED.clear()
     return out
