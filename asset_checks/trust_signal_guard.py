@@ -1,7 +1,7 @@
 """The last guard before ``customer_trust_signal`` is written: a bad frame never replaces a good partition.
 
-The partition write is atomic (delete + insert in one transaction), so a check that runs *after* it can only
-report that a good day was already overwritten. ``customer_trust_signal`` therefore calls
+The partition write is atomic (one transaction, or one partition load job), so a check that runs *after* it can
+only report that a good day was already overwritten. ``customer_trust_signal`` therefore calls
 :func:`validate_trust_signal` on the freshly computed frame just before ``warehouse.replace_partitions``; a
 failure raises ``dg.Failure`` and the published rows stay as they were.
 """
