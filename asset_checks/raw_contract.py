@@ -34,7 +34,7 @@ before the window start, the subscriptions live in it, and the whole of the smal
 # No ``from __future__ import annotations``: Dagster checks the ``context`` annotation when the asset is decorated.
 import argparse
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -43,8 +43,10 @@ import dagster as dg
 import polars as pl
 
 import asset_checks.raw_loads as raw_loads
+import asset_checks.raw_quantiles as raw_quantiles
 from asset_checks.raw_guards import (
-    distribution_violations,
+    NOTHING,
+    distribution_findings,
     event_volume,
     master_volume_violations,
     near_duplicate_violations,
@@ -165,6 +167,8 @@ class RawReport:
     rows_in_window: dict[str, int] = field(default_factory=dict)
     # Per table the loads in the window (asset_checks/raw_loads.py): what the gate records when it passes.
     loads: dict[str, raw_loads.TableLoads] = field(default_factory=dict)
+    # Per table the per-period quantiles the distribution guard used (asset_checks/raw_quantiles.py): recorded too.
+    quantiles: dict[str, pl.DataFrame] = field(default_factory=dict)
 
     @property
     def failed(self) -> dict[str, list[Violation]]:
@@ -607,13 +611,29 @@ def guard_windows(start: date, end: date) -> dict[str, tuple[str, dict[str, Any]
     return {t.name: window_predicate(t, start, end) for t in RAW_TABLES}
 
 
-def recent_windows(since: date, end: date) -> dict[str, tuple[str, dict[str, Any]]]:
+def recent_windows(
+    since: date, end: date, loads: Mapping[str, raw_loads.TableLoads] | None = None
+) -> dict[str, tuple[str, dict[str, Any]]]:
     """Per raw table the rows the referential and re-send guards judge: of a partitioned table those dated in
-    [since, end] (constant bounds: the recent days' partitions, not the look-back), of the others the window."""
+    [since, end] (constant bounds: the recent days' partitions, not the look-back), of the others the window.
+
+    With the gate's ``loads``, a partitioned table's recent days the warehouse proved untouched since the gate
+    validated them (BigQuery's partition metadata; never on DuckDB) are left out: their loads were judged the day
+    they arrived, and a re-sent copy of an event lands in its original's partition (the partition column is one
+    of the business columns compared), which its write makes untouched no longer. The bounds become the smallest
+    range holding the other days, or nothing to judge (:data:`NOTHING`)."""
     out: dict[str, tuple[str, dict[str, Any]]] = {}
     for t in RAW_TABLES:
         partition = raw_loads.partitioning(t)
-        out[t.name] = window_predicate(t, since, end) if partition is None else (partition.between(since, end), {})
+        if partition is None:
+            out[t.name] = window_predicate(t, since, end)
+            continue
+        found = (loads or {}).get(t.name)
+        if found is None or not found.covers(since, end):
+            out[t.name] = (partition.between(since, end), {})
+            continue
+        written = found.written_since_validated(since, end)
+        out[t.name] = (NOTHING if written is None else partition.between(*written), {})
     return out
 
 
@@ -623,21 +643,42 @@ def partition_columns() -> dict[str, raw_loads.Partitioning]:
     return {name: p for name, p in found.items() if p is not None}
 
 
-def guard_violations(warehouse: WarehouseResource, start: date, end: date) -> dict[str, list[Violation]]:
-    """The raw guards (asset_checks/raw_guards.py) for the partition window [start, end], per check name."""
+def guard_findings(
+    warehouse: WarehouseResource, start: date, end: date, loads: Mapping[str, raw_loads.TableLoads] | None = None,
+) -> tuple[dict[str, list[Violation]], dict[str, pl.DataFrame]]:
+    """The raw guards (asset_checks/raw_guards.py) for the partition window [start, end], per check name, and
+    the per-period quantiles the distribution guard used (recorded when the gate passes).
+
+    ``loads`` (the gate's load counts of the partitioned tables) spare statements: the volume guard takes its
+    rows per day from them; the referential and re-send guards skip the recent partitions the warehouse proved
+    untouched since validated (:func:`recent_windows`), and the distribution guard takes their quantiles from
+    its record (asset_checks/raw_quantiles.py)."""
     windows = guard_windows(start, end)
     recent = start - timedelta(days=SETTINGS.raw_guards.recent_load_days)
-    judged = recent_windows(recent, end)
+    judged = recent_windows(recent, end, loads)
     partitions = partition_columns()
-    return {
+    # The record of quantiles serves only days the warehouse proved untouched (never on DuckDB).
+    proved = loads is not None and any(found.proved for found in loads.values())
+    record = raw_quantiles.read_record(warehouse) if proved else None
+    distribution, quantiles = distribution_findings(warehouse, start, end, partitions=partitions, loads=loads,
+                                                    record=record)
+    violations = {
         VOLUME_CHECK: [
-            *event_volume(warehouse, start, end, partitions=partitions),
+            *event_volume(warehouse, start, end, partitions=partitions, loads=loads),
             *master_volume_violations(warehouse, start),
         ],
         REFERENTIAL_CHECK: referential_violations(warehouse, windows, recent, judged=judged),
-        DISTRIBUTION_CHECK: distribution_violations(warehouse, start, end, partitions=partitions),
+        DISTRIBUTION_CHECK: distribution,
         RESENT_CHECK: near_duplicate_violations(warehouse, judged, recent),
     }
+    return violations, quantiles
+
+
+def guard_violations(
+    warehouse: WarehouseResource, start: date, end: date, loads: Mapping[str, raw_loads.TableLoads] | None = None
+) -> dict[str, list[Violation]]:
+    """The raw guards for the partition window [start, end], per check name (:func:`guard_findings`)."""
+    return guard_findings(warehouse, start, end, loads)[0]
 
 
 def evaluate_raw_contract(warehouse: WarehouseResource, start: date, end: date) -> RawReport:
@@ -658,8 +699,9 @@ def evaluate_raw_contract(warehouse: WarehouseResource, start: date, end: date) 
                 loads[table.name] = findings.loads
         violations[COHORTS_CHECK] = cohort_violations(warehouse, end)
         violations[FRESHNESS_CHECK] = freshness_violations(warehouse, end)
-        violations.update(guard_violations(warehouse, start, end))
-    return RawReport(violations, new_rows, (start, end), as_of, window_rows, loads)
+        guarded, quantiles = guard_findings(warehouse, start, end, loads)
+        violations.update(guarded)
+    return RawReport(violations, new_rows, (start, end), as_of, window_rows, loads, quantiles)
 
 
 # --- the gate asset ----------------------------------------------------------------------------------------------
@@ -757,6 +799,7 @@ def raw_source_contract(
     if not failed:
         # Every load in the window passed: the next day re-checks only what arrives after them.
         raw_loads.record_validated(warehouse, report.loads, end)
+        raw_quantiles.record_quantiles(warehouse, report.quantiles, end)
         # The row figures are the window's (a day's own share of overlapping look-backs is not defined), so a
         # day of a multi-day run names the window it was checked with instead of a row count.
         per_day_meta: dict[str, Any] = (

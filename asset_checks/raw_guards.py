@@ -38,12 +38,16 @@ from typing import Any, Protocol
 
 import polars as pl
 
+from asset_checks import raw_quantiles
 from asset_checks.raw_window import used_params
 from asset_checks.violations import EXAMPLE_ROWS, Violation
 from resources.warehouse import WarehouseResource
 from trust_assets.config import SETTINGS, RawGuardSettings
 
 # --- which tables, which columns ----------------------------------------------------------------------------------
+# The rows of a table a guard judges when there are none to judge (every recent partition proved untouched).
+NOTHING = "false"
+
 
 
 @dataclass(frozen=True)
@@ -239,19 +243,39 @@ def volume_violations(
     ]
 
 
+class LoadCounts(Protocol):
+    """What the volume guard reads of a table's loads (asset_checks/raw_loads.TableLoads)."""
+
+    partition: Bounded | None
+
+    def covers(self, first: date, last: date) -> bool: ...
+
+    def rows_per_day(self) -> pl.DataFrame: ...
+
+
 def table_volume(warehouse: WarehouseResource, table: str, start: date, end: date,
                  settings: RawGuardSettings | None = None,
-                 partitions: Mapping[str, Bounded] | None = None) -> list[Violation]:
-    """Rows per day (week) of ``table`` for every period the window judges, in one count query."""
+                 partitions: Mapping[str, Bounded] | None = None,
+                 loads: LoadCounts | None = None) -> list[Violation]:
+    """Rows per day (week) of ``table`` for every period the window judges. From ``loads`` (the gate's load
+    counts, which already hold the rows of every partition day of the look-back) when the table is partitioned on
+    its dating column and the look-back covers the trailing history: no statement at all, so on BigQuery no bytes;
+    otherwise in one count query."""
     judged = judged_periods(table, start, end)
     if not judged:
         return []
     period, column, unit = _period(table)
     first = min(history_of(table, judged[0], settings) or [judged[0]])
-    where, params = _periods_between(table, first, judged[-1], partitions)
-    counts = _read(
-        warehouse, f"select {period} as period, count(*) as rows from {{raw}}.{table} where {where} group by 1", params
-    )
+    counts: pl.DataFrame | None
+    if (loads is not None and loads.partition is not None and loads.partition.column == column
+            and loads.covers(first, judged[-1])):
+        counts = loads.rows_per_day()
+    else:
+        where, params = _periods_between(table, first, judged[-1], partitions)
+        counts = _read(
+            warehouse, f"select {period} as period, count(*) as rows from {{raw}}.{table} where {where} group by 1",
+            params,
+        )
     if counts is None:
         return []
     return volume_violations(counts, judged, lambda d: history_of(table, d, settings), table, column, unit, settings)
@@ -259,10 +283,11 @@ def table_volume(warehouse: WarehouseResource, table: str, start: date, end: dat
 
 def event_volume(warehouse: WarehouseResource, start: date, end: date,
                  settings: RawGuardSettings | None = None,
-                 partitions: Mapping[str, Bounded] | None = None) -> list[Violation]:
+                 partitions: Mapping[str, Bounded] | None = None,
+                 loads: Mapping[str, LoadCounts] | None = None) -> list[Violation]:
     """:func:`table_volume` of every daily and weekly table."""
     return [v for table in (*DAILY_FEEDS, *WEEKLY_FEEDS)
-            for v in table_volume(warehouse, table, start, end, settings, partitions)]
+            for v in table_volume(warehouse, table, start, end, settings, partitions, (loads or {}).get(table))]
 
 
 # --- master data volume -------------------------------------------------------------------------------------------
@@ -398,13 +423,17 @@ def referential_violations(
         if ref.table not in judged:
             continue
         where, params = judged[ref.table]
+        if where == NOTHING:
+            continue
         where = f"({where}) and cast(loaded_at as date) >= $recent_since"
         master_where, master_params = _master_rows(ref, windows)
         key, master_key = normalised_key(ref.column), normalised_key(ref.master_column)
+        # The columns by name: BigQuery bills every column a query names, and these two are all it needs.
         rows = (
             f"select cast(e.loaded_at as date) as load_day, e.{ref.column}, e.loaded_at, "
             f"case when m.k is null then 1 else 0 end as orphan "
-            f"from (select * from {{raw}}.{ref.table} where {where} and {ref.column} is not null) as e "
+            f"from (select {ref.column}, loaded_at from {{raw}}.{ref.table} "
+            f"where {where} and {ref.column} is not null) as e "
             f"left join (select distinct {master_key} as k from {{raw}}.{ref.master} where {master_where}) as m "
             f"on {key} = m.k"
         )
@@ -494,36 +523,104 @@ def trailing_quantiles(
     return out
 
 
+class ProvedDays(Protocol):
+    """What the distribution guard reads of a table's loads (asset_checks/raw_loads.TableLoads)."""
+
+    proved: frozenset[date]
+    current: pl.DataFrame
+
+    def covers(self, first: date, last: date) -> bool: ...
+
+
+def _settled_periods(loads: ProvedDays | None, record: pl.DataFrame | None, table: str, measures: Sequence[str],
+                     first: date, last: date) -> tuple[pl.DataFrame | None, set[date]]:
+    """The recorded figures of the periods in [first, last] that need no scan, and every such day: those the
+    warehouse proved untouched since validated and either recorded (asset_checks/raw_quantiles.py) or without
+    rows (a billing day 29-31, the days between two weeks)."""
+    if loads is None or record is None or not loads.proved or not loads.covers(first, last):
+        return None, set()
+    days = {first + timedelta(days=i) for i in range((last - first).days + 1)} & loads.proved
+    recorded = raw_quantiles.recorded_stats(record, table, measures, sorted(days))
+    with_rows = set(loads.current.filter(pl.col("row_count") > 0)["partition_day"].to_list())
+    settled = (days - with_rows) | set(recorded["period"].to_list())
+    return recorded, settled
+
+
+def table_quantiles(warehouse: WarehouseResource, table: str, first: date, last: date,
+                    partitions: Mapping[str, Bounded] | None = None, loads: ProvedDays | None = None,
+                    record: pl.DataFrame | None = None) -> pl.DataFrame | None:
+    """Median and p95 of each measure of ``table`` per day (week) in [first, last]: ``period``, ``<m>_n``,
+    ``<m>_p50``, ``<m>_p95``. Periods the warehouse proved untouched come from ``record``; the others from one
+    query over the smallest range of days holding them (on DuckDB: every period, one query). None when a column
+    the query needs is broken."""
+    measures = MEASURES[table]
+    period, _, _ = _period(table)
+    recorded, settled = _settled_periods(loads, record, table, measures, first, last)
+    open_days = [d for d in (first + timedelta(days=i) for i in range((last - first).days + 1)) if d not in settled]
+    frames: list[pl.DataFrame] = []
+    if open_days:
+        where, params = _periods_between(table, open_days[0], open_days[-1], partitions)
+        scanned = _read(
+            warehouse,
+            f"select {period} as period, {_quantile_columns(measures)} from {{raw}}.{table} "
+            f"where {where} group by 1 order by 1",
+            params,
+        )
+        if scanned is None:
+            return None
+        frames.append(scanned.with_columns(pl.col(f"{m}_n").cast(pl.Int64) for m in measures))
+    if recorded is not None and recorded.height:
+        fresh = set(frames[0]["period"].to_list()) if frames else set()
+        frames.append(recorded.filter(~pl.col("period").is_in(sorted(fresh))))
+    if not frames:
+        return None
+    schema = frames[0].schema
+    return pl.concat([f.select(list(schema)).cast(schema) for f in frames]).sort("period")  # type: ignore[arg-type]
+
+
 def table_distribution(warehouse: WarehouseResource, table: str, start: date, end: date,
                        settings: RawGuardSettings | None = None,
-                       partitions: Mapping[str, Bounded] | None = None) -> list[Violation]:
-    """Median and p95 of each measure of ``table`` per judged day (week) against its own trailing window, from
-    one query of per-period quantiles."""
+                       partitions: Mapping[str, Bounded] | None = None, loads: ProvedDays | None = None,
+                       record: pl.DataFrame | None = None) -> tuple[list[Violation], pl.DataFrame | None]:
+    """Median and p95 of each measure of ``table`` per judged day (week) against its own trailing window
+    (:func:`table_quantiles`), and the per-period figures used (to be recorded when the gate passes)."""
     judged = judged_periods(table, start, end)
     if not judged or table not in MEASURES:
-        return []
+        return [], None
     measures = MEASURES[table]
-    period, _, unit = _period(table)
+    _, _, unit = _period(table)
     first = min(history_of(table, judged[0], settings) or [judged[0]])
-    where, params = _periods_between(table, first, judged[-1], partitions)
-    stats = _read(
-        warehouse,
-        f"select {period} as period, {_quantile_columns(measures)} from {{raw}}.{table} "
-        f"where {where} group by 1 order by 1",
-        params,
-    )
+    stats = table_quantiles(warehouse, table, first, judged[-1], partitions, loads, record)
     if stats is None or not stats.height:
-        return []
-    stats = stats.with_columns(pl.col(f"{m}_n").cast(pl.Int64) for m in measures)
+        return [], None
     history = {d: trailing_quantiles(stats, d, measures, table, settings) for d in judged}
-    return quantile_violations(stats.filter(pl.col("period").is_in(judged)), history, table, unit, settings)
+    found = quantile_violations(stats.filter(pl.col("period").is_in(judged)), history, table, unit, settings)
+    return found, stats
+
+
+def distribution_findings(warehouse: WarehouseResource, start: date, end: date,
+                          settings: RawGuardSettings | None = None,
+                          partitions: Mapping[str, Bounded] | None = None,
+                          loads: Mapping[str, ProvedDays] | None = None,
+                          record: pl.DataFrame | None = None) -> tuple[list[Violation], dict[str, pl.DataFrame]]:
+    """:func:`table_distribution` of every table with measures: the violations, and per table the figures used
+    in the record's long form (asset_checks/raw_quantiles.py)."""
+    out: list[Violation] = []
+    used: dict[str, pl.DataFrame] = {}
+    for table in MEASURES:
+        found, stats = table_distribution(warehouse, table, start, end, settings, partitions,
+                                          (loads or {}).get(table), record)
+        out += found
+        if stats is not None:
+            used[table] = raw_quantiles.to_long(table, stats, MEASURES[table], end)
+    return out, used
 
 
 def distribution_violations(warehouse: WarehouseResource, start: date, end: date,
                             settings: RawGuardSettings | None = None,
                             partitions: Mapping[str, Bounded] | None = None) -> list[Violation]:
-    """:func:`table_distribution` of every table with measures."""
-    return [v for table in MEASURES for v in table_distribution(warehouse, table, start, end, settings, partitions)]
+    """:func:`table_distribution` of every table with measures, every period read from the table."""
+    return distribution_findings(warehouse, start, end, settings, partitions)[0]
 
 
 # --- re-sent events -----------------------------------------------------------------------------------------------
@@ -568,11 +665,14 @@ def near_duplicate_violations(
         if table not in windows:
             continue
         where, params = windows[table]
+        if where == NOTHING:
+            continue
         where = (f"({where}) and ({DAILY_FEEDS[table].day} >= $recent_since "
                  "or cast(loaded_at as date) >= $recent_since)")
         partition = ", ".join(columns)
         rows = (
-            f"select *, min({id_column}) over (partition by {partition}) as first_id, "
+            f"select {id_column}, {partition}, loaded_at, "
+            f"min({id_column}) over (partition by {partition}) as first_id, "
             f"max({id_column}) over (partition by {partition}) as last_id "
             f"from {{raw}}.{table} where {where}"
         )

@@ -142,6 +142,28 @@ class TableLoads:
     new: pl.DataFrame = field(default_factory=pl.DataFrame)
     changed: pl.DataFrame = field(default_factory=pl.DataFrame)  # altered or vanished since validated
     unchanged_days: int = 0  # partition days the engine's partition metadata proved untouched (not scanned)
+    proved: frozenset[date] = frozenset()  # those days
+
+    def covers(self, first: date, last: date) -> bool:
+        """Whether the groups span every partition day of [first, last] (a bounded table only)."""
+        return self.first is not None and self.last is not None and self.first <= first and last <= self.last
+
+    def rows_per_day(self) -> pl.DataFrame:
+        """Rows per partition day (``period``, ``rows``) as found now: scanned, or as validated where the
+        partition metadata proved the day untouched. The same counts as a ``count(*)`` per day would give."""
+        return (
+            self.current.filter(pl.col("partition_day").is_not_null())
+            .group_by("partition_day")
+            .agg(pl.col("row_count").sum().alias("rows"))
+            .rename({"partition_day": "period"})
+        )
+
+    def written_since_validated(self, first: date, last: date) -> tuple[date, date] | None:
+        """The smallest range of days within [first, last] holding every partition day not proved untouched
+        (None: all were): the partitions a load landed in since the gate last validated them."""
+        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        written = [d for d in days if d not in self.proved]
+        return (written[0], written[-1]) if written else None
 
     @property
     def rows(self) -> int:
@@ -372,7 +394,7 @@ def read_loads(
         current = pl.concat([current, kept.select(*_KEY, "row_count", "checksum",
                                                   pl.col("validated_at").alias("read_at"))])
     new, changed = compare(current, recorded)
-    return TableLoads(name, partition, first, last, current, recorded, new, changed, len(proved))
+    return TableLoads(name, partition, first, last, current, recorded, new, changed, len(proved), frozenset(proved))
 
 
 def record_validated(warehouse: Any, loads: Mapping[str, TableLoads], validated_for: date) -> None:

@@ -47,9 +47,11 @@ def query(path: Path, sql: str, params: list | None = None):
 def forget_validated_loads(path: Path) -> None:
     """Drop the raw-contract gate's record of validated loads (asset_checks/raw_loads.py) from a warehouse copy
     whose raw history a test rewrote: the rewritten history is then what the source delivered, re-checked in
-    full by the next gate, not loads altered after the gate validated them (which fail it)."""
+    full by the next gate, not loads altered after the gate validated them (which fail it). The record of the
+    distribution guard's quantiles (asset_checks/raw_quantiles.py) goes with it."""
     con = duckdb.connect(str(path))
     try:
         con.execute("drop table if exists analytics.raw_validated_loads")
+        con.execute("drop table if exists analytics.raw_validated_quantiles")
     finally:
         con.close()

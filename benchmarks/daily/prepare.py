@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from asset_checks.raw_loads import STATE_TABLE as VALIDATED_LOADS_TABLE
+from asset_checks.raw_quantiles import QUANTILE_TABLE as VALIDATED_QUANTILES_TABLE
 from trust_assets.config import SETTINGS
 
 
@@ -77,8 +78,10 @@ DAILY_OR_TRAINING_TABLES = frozenset({
     "customer_360_definition", "mobile_features", "tv_features", "broadband_features", "customer_trust_signal",
     "outcome_labels",
     # The raw-contract gate's record of the loads it validated describes the source warehouse's raw tables, not
-    # the target's: copied, it would make every load of the target look altered after validation.
+    # the target's: copied, it would make every load of the target look altered after validation. The same for
+    # the distribution guard's record of quantiles.
     VALIDATED_LOADS_TABLE,
+    VALIDATED_QUANTILES_TABLE,
 })
 
 

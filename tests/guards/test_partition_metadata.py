@@ -18,11 +18,22 @@ import duckdb
 import polars as pl
 import pytest
 
-from asset_checks import raw_loads
-from asset_checks.raw_contract import evaluate_raw_contract, partition_columns, table_check_name
+from asset_checks import raw_guards, raw_loads, raw_quantiles
+from asset_checks.raw_contract import (
+    DISTRIBUTION_CHECK,
+    REFERENTIAL_CHECK,
+    RESENT_CHECK,
+    VOLUME_CHECK,
+    evaluate_raw_contract,
+    guard_violations,
+    partition_columns,
+    table_check_name,
+)
 from resources.sql_dialect import bigquery_sql
 from tests.bigquery.recording import RECORDED, RecordingDuckDBWarehouse
+from tests.guards.test_bad_input import SCENARIOS
 from tests.guards.test_gate_bounds import RAW, alter_one_bill, partition_bounds
+from trust_assets.config import SETTINGS
 
 DAY = date(2026, 2, 28)
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
@@ -175,3 +186,104 @@ def test_a_row_altered_in_an_untouched_partition_is_caught_by_its_write(warehous
     (changed,) = report.failed[table_check_name("bills")]
     assert changed.rule == raw_loads.CHANGED_RULE
     assert f"partition day {old}, loaded {loaded}" in changed.detail and "another checksum" in changed.detail
+
+
+# --- the guards read what the record cannot answer ----------------------------------------------------------------
+GUARD_SCENARIOS = [s for s in SCENARIOS if s.check in {VOLUME_CHECK, REFERENTIAL_CHECK, DISTRIBUTION_CHECK,
+                                                        RESENT_CHECK} and s.name != "master_data_cut"]
+
+
+def _partition_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, date], tuple[int, int]]:
+    found: dict[tuple[str, date], tuple[int, int]] = {}
+    for table, partition in partition_columns().items():
+        rows = con.execute(
+            f"select cast({partition.column} as date), count(*), sum(hash(t)) from raw.{table} t group by 1"
+        ).fetchall()
+        found.update({(table, day): (n, h) for day, n, h in rows})
+    return found
+
+
+def _guard_statements(table: str) -> list[str]:
+    return [bigquery_sql(s.sql, "project", "analytics_dataset", RAW) for s in RECORDED
+            if s.origin.startswith("asset_checks/raw_guards.py") and f"{{raw}}.{table} " in s.sql]
+
+
+def test_a_normal_day_guards_only_the_partitions_written_since_validated(warehouse) -> None:
+    path, gate = warehouse
+    RECORDED.clear()
+    report = evaluate_raw_contract(gate, DAY, DAY)
+    assert report.failed == {}
+    recent = DAY - timedelta(days=SETTINGS.raw_guards.recent_load_days)
+    with duckdb.connect(str(path), read_only=True) as con:
+        written = {
+            t: {d for (d,) in con.execute(f"select distinct partition_day from main.{WRITES} "
+                                          "where table_name = ? and partition_day >= ?", [t, recent]).fetchall()}
+            for t in partition_columns()
+        }
+    # No count per day of a partitioned table: the volume guard takes its counts from the load checksums.
+    counted = [s.sql for s in RECORDED if "as period, count(*) as rows" in s.sql]
+    assert counted and all("{raw}.contract_events " in sql for sql in counted), counted
+    read_any = False
+    for table, partition in partition_columns().items():
+        for sql in _guard_statements(table):
+            for lower, upper, _ in partition_bounds(sql, table, partition.column):
+                if lower is None or upper is None or lower < recent:
+                    continue  # the distribution guard's trailing history, or a master table's window (bills)
+                if partition.timestamp:
+                    upper -= timedelta(days=1)
+                # The recent days judged are those written since validated, nothing earlier.
+                assert written[table] and min(written[table]) <= lower and upper <= max(written[table]), sql
+                read_any = True
+    assert read_any
+    # The same findings as guards that judge every recent day and count every day's rows.
+    every_day = guard_violations(gate, DAY, DAY)
+    assert not any(every_day.values())
+
+
+@pytest.mark.parametrize("scenario", GUARD_SCENARIOS, ids=[s.name for s in GUARD_SCENARIOS])
+def test_a_fault_in_the_partitions_written_since_is_caught(warehouse, scenario) -> None:
+    """Each guard fault of the bad-input matrix, made through writes that move the partitions' metadata as
+    BigQuery would, fails the same check as on a warehouse without partition metadata."""
+    path, gate = warehouse
+    with duckdb.connect(str(path)) as con:
+        before = _partition_fingerprints(con)
+    scenario.damage(path)
+    with duckdb.connect(str(path)) as con:
+        after = _partition_fingerprints(con)
+    for table, day in {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}:
+        _log_write(path, table, day)
+    report = evaluate_raw_contract(gate, DAY, DAY)
+    assert scenario.check in report.failed, scenario.name
+    named = {v.where for v in report.failed[scenario.check]}
+    assert {scenario.where, *scenario.also} <= named, named
+
+
+def test_the_distribution_guard_computes_only_the_days_written_since(warehouse) -> None:
+    """The trailing days' quantiles come from the record the gate keeps (asset_checks/raw_quantiles.py) where
+    the warehouse proves their partitions untouched; they equal the figures computed from the tables."""
+    path, gate = warehouse
+    with duckdb.connect(str(path)) as con:
+        recorded = con.execute(f"select count(*) from analytics.{raw_quantiles.QUANTILE_TABLE}").fetchone()[0]
+    assert recorded > 0  # written by the gates that built the session warehouse
+    RECORDED.clear()
+    report = evaluate_raw_contract(gate, DAY, DAY)
+    assert report.failed == {}
+    quantile_reads = [s.sql for s in RECORDED if "quantile_cont" in s.sql]
+    with duckdb.connect(str(path), read_only=True) as con:
+        written = {t: {d for (d,) in con.execute(f"select distinct partition_day from main.{WRITES} "
+                                                   "where table_name = ?", [t]).fetchall()}
+                   for t in partition_columns()}
+    for sql in quantile_reads:
+        (table,) = [t for t in raw_guards.MEASURES if f"{{raw}}.{t} " in sql]
+        column = partition_columns()[table]
+        ((lower, upper, _),) = partition_bounds(bigquery_sql(sql, "project", "analytics_dataset", RAW), table,
+                                                column.column)
+        assert lower is not None and upper is not None and lower >= min(written[table]), sql
+    # Weeks of usage land once a week: on a normal day most tables compute one day, none its trailing month.
+    assert len(quantile_reads) <= len(raw_guards.MEASURES)
+    _, computed = raw_guards.distribution_findings(RecordingDuckDBWarehouse(path=str(path)), DAY, DAY,
+                                                   partitions=partition_columns())
+    key = ["table_name", "period", "measure"]
+    for table, frame in computed.items():
+        used = report.quantiles[table].drop("validated_for").sort(key)
+        assert used.equals(frame.drop("validated_for").sort(key)), table
