@@ -67,6 +67,11 @@ def instance_dir(pipeline_warehouse, tmp_path: Path) -> tuple[Path, Path]:
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    # Create the instance's storage here, once: the daemon and the command launched next would otherwise both
+    # create the SQLite schema at the same moment, and the slower one fails ("table alembic_version already
+    # exists") on a busy machine.
+    with _instance(home):
+        pass
     return warehouse, home
 
 
