@@ -12,10 +12,25 @@ would have left it), then the run of ``--day`` issues its statements, each stage
    checksums skip the partitions proved untouched, as on BigQuery.
 3. customer_trust_signal and its asset checks, materialised by Dagster; a one-day write is a partition load
    job (free), a longer window's the INSERT ... SELECT of the replace script, which bills the staging table.
+4. the rest of ``daily_trust_job``: its selection (trust_assets/jobs.py, resolved by Dagster against the code
+   location) less what stages 1-3 run, i.e. the Dagster asset checks on the dbt daily models (schema,
+   row_count_stable, covers_customer_360, missing_share) and the daily monitoring and model-operation assets
+   (feature_drift, score_distribution, monitoring_report, the shadow and probation assets) with their checks.
+   They are executed by Dagster in process as one run of the job's own asset and check definitions for the
+   partition, with the code location's resources and the recording warehouse, exactly as in stage 3: the
+   checks read what they read in the job (the day's partitions, and the day before for the day-over-day
+   counts), after the day's models, scores and record exist. The dbt steps are left out (stage 1); only the
+   dbt asset's own reads after ``dbt build`` (each daily model's per-day row count), which stage 1's dbt
+   subprocess does not issue, are made here with the function the asset calls. The order of steps differs from
+   the job's (the checks on the dbt models run after the trust signal here); no statement depends on it.
 
 Each statement is billed by resources/bigquery_billing.py: the referenced columns of each table over the
 partitions not pruned, measured with DuckDB on the copy, at least 10 MB per table; then scaled by ``--scale``
-(the 20,000-customer telco x 1000: 20 M customers, 30 M customer-products) and by 1.5 times that.
+(the 20,000-customer telco x 1000: 20 M customers, 30 M customer-products) and by 1.5 times that. The report
+gives each stage's lines and total, then the whole daily run as the sum of stages 1 to 4 in GiB (2^30 bytes)
+and GB (10^9 bytes, the unit of the docs and of the on-demand price per TiB), then what the job would also send
+on a day or a warehouse unlike the copy's (a challenger, a probation, the outcome monitors' tables), named as
+not measured, and what runs beside the job (the sensors).
 
     .venv/bin/python -m benchmarks.bigquery_bytes --warehouse /path/telco_20000/warehouse.duckdb \\
         --day 2026-02-28 --scale 1000
@@ -31,6 +46,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -247,33 +263,157 @@ def gate_statements(path: Path, day: date) -> list[Issued]:
     return _recorded("gate")
 
 
-def python_statements(path: Path, day: date) -> list[Issued]:
-    """customer_trust_signal for ``day`` and its asset checks, materialised by Dagster in process."""
+def local_definitions(job: Any, warehouse: Any = None) -> Any:
+    """The code location's assets, checks and resources with ``job`` added, in one process, and ``warehouse``
+    (a recording one) in place of the configured warehouse."""
     import dagster as dg
 
-    from tests.bigquery.recording import RECORDED, RecordingDuckDBWarehouse
-    from trust_assets.assets.dbt_models import dbt_resource
-    from trust_assets.config import SETTINGS
     from trust_assets.definitions import defs
-    from trust_assets.tables import TRUST_SIGNAL
 
-    job = dg.define_asset_job("bigquery_bytes_trust_signal", selection=dg.AssetSelection.assets(TRUST_SIGNAL))
-    local = dg.Definitions(
-        assets=list(defs.assets or []), asset_checks=list(defs.asset_checks or []), jobs=[job],
-        resources={"warehouse": _metered(RecordingDuckDBWarehouse)(path=str(path),
-                                                                   analytics_schema=SETTINGS.analytics_schema),
-                   "dbt": dbt_resource()},
-        executor=dg.in_process_executor,
-    )
+    resources = {**(defs.resources or {}), **({"warehouse": warehouse} if warehouse is not None else {})}
+    return dg.Definitions(assets=list(defs.assets or []), asset_checks=list(defs.asset_checks or []), jobs=[job],
+                          resources=resources, executor=dg.in_process_executor)
+
+
+def run_in_process(job: Any, path: Path, day: date, what: str) -> None:
+    """Execute ``job`` for the partition ``day`` on a recording warehouse over ``path``; every step must run and
+    succeed (a skipped step would leave its statements out unnoticed)."""
+    import dagster as dg
+
+    from tests.bigquery.recording import RecordingDuckDBWarehouse
+    from trust_assets.config import SETTINGS
+
+    warehouse = _metered(RecordingDuckDBWarehouse)(path=str(path), analytics_schema=SETTINGS.analytics_schema)
+    resolved = local_definitions(job, warehouse).resolve_job_def(job.name)
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-    RECORDED.clear()
     with dg.DagsterInstance.ephemeral() as instance:
-        result = local.resolve_job_def(job.name).execute_in_process(
+        result = resolved.execute_in_process(
             instance=instance, partition_key=day.isoformat(), raise_on_error=False, run_config=quiet)
     failed = [e.step_key for e in result.all_events if e.is_step_failure]
     if failed:
-        raise MeasurementError(f"materialising {TRUST_SIGNAL} for {day} failed in {failed}")
+        raise MeasurementError(f"{what} for {day} failed in {failed}")
+    skipped = sorted({n.name for n in resolved.nodes} - {e.step_key for e in result.all_events if e.is_step_success})
+    if skipped:
+        raise MeasurementError(f"{what} for {day}: steps did not run: {skipped}")
+
+
+def python_statements(path: Path, day: date) -> list[Issued]:
+    """customer_trust_signal for ``day`` and its asset checks, materialised by Dagster in process."""
+    from tests.bigquery.recording import RECORDED
+    from trust_assets.tables import TRUST_SIGNAL
+
+    RECORDED.clear()
+    run_in_process(trust_signal_job(), path, day, f"materialising {TRUST_SIGNAL}")
     return _recorded("python")
+
+
+def trust_signal_job() -> Any:
+    """Stage 3's job: customer_trust_signal and every check on it."""
+    import dagster as dg
+
+    from trust_assets.tables import TRUST_SIGNAL
+
+    return dg.define_asset_job("bigquery_bytes_trust_signal", selection=dg.AssetSelection.assets(TRUST_SIGNAL))
+
+
+# --- stage 4: the rest of the daily job ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DailyJobPart:
+    """Stage 4's share of the daily job: its selection less what stages 1-3 run."""
+
+    assets: frozenset[Any]  # dg.AssetKey
+    checks: frozenset[Any]  # dg.AssetCheckKey
+
+    def names(self) -> list[str]:
+        return sorted([k.to_user_string() for k in self.assets]
+                      + [f"{k.asset_key.to_user_string()}:{k.name}" for k in self.checks])
+
+    def job(self) -> Any:
+        """Its assets without their other checks, and its checks (the Dagster checks on the dbt models alone:
+        selecting a dbt model would run dbt again)."""
+        import dagster as dg
+
+        selection = dg.AssetSelection.assets(*self.assets).without_checks() | dg.AssetSelection.checks(*self.checks)
+        return dg.define_asset_job("bigquery_bytes_daily_rest", selection=selection)
+
+
+def daily_job_rest() -> DailyJobPart:
+    """What ``daily_trust_job`` selects (trust_assets/jobs.py, resolved as Dagster resolves it) beyond stage 1
+    (the dbt asset's models and its dbt tests), stage 2 (the gate asset and its checks) and stage 3
+    (customer_trust_signal and every check on it): the Dagster checks on the dbt models and the daily
+    monitoring and model-operation assets with their checks. Derived from the job, so an asset or check added
+    to it later is measured without a change here."""
+    import dagster as dg
+
+    from asset_checks.raw_contract import raw_source_contract
+    from trust_assets.assets.dbt_models import trust_dbt_daily_models
+    from trust_assets.definitions import defs
+    from trust_assets.jobs import daily_trust_job
+    from trust_assets.tables import TRUST_SIGNAL
+
+    graph = defs.resolve_asset_graph()
+    selection = daily_trust_job.selection
+    trust_signal = dg.AssetSelection.assets(TRUST_SIGNAL)  # stage 3's selection: the asset and its checks
+    assets = selection.resolve(graph) - trust_dbt_daily_models.keys - raw_source_contract.keys - {
+        dg.AssetKey(TRUST_SIGNAL)}
+    # Only the dbt asset's own checks (its dbt tests) are stage 1's: the Dagster checks on the models are here.
+    checks = (selection.resolve_checks(graph) - trust_dbt_daily_models.check_keys - raw_source_contract.check_keys
+              - trust_signal.resolve_checks(graph))
+    return DailyJobPart(frozenset(assets), frozenset(checks))
+
+
+def dbt_row_counts(warehouse: Any, day: date) -> None:
+    """The dbt asset's own reads after ``dbt build``: one per-day row count per daily model
+    (trust_assets/services/dbt_daily_results.py per_partition_events), made as it makes them. Stage 1 runs dbt
+    outside Dagster, so they are issued here."""
+    from trust_assets.assets.dbt_models import MANIFEST
+    from trust_assets.services.dbt_daily_results import daily_row_counts
+
+    for node in MANIFEST["nodes"].values():
+        if node.get("resource_type") == "model" and node["config"].get("materialized") == "incremental":
+            daily_row_counts(warehouse, f"{node['schema']}.{node.get('alias') or node['name']}", day, day)
+
+
+def rest_statements(path: Path, day: date, part: DailyJobPart) -> list[Issued]:
+    """Stage 4: the dbt asset's row counts, then the rest of the daily job for ``day`` executed by Dagster in
+    process as one run of those steps. Its assets read what stages 1-3 left (the day's models, trust signal and
+    record), as in the job."""
+    from tests.bigquery.recording import RECORDED, RecordingDuckDBWarehouse
+    from trust_assets.config import SETTINGS
+
+    RECORDED.clear()
+    dbt_row_counts(_metered(RecordingDuckDBWarehouse)(path=str(path), analytics_schema=SETTINGS.analytics_schema),
+                   day)
+    run_in_process(part.job(), path, day, "the rest of the daily job")
+    return _recorded("rest")
+
+
+def unmeasured(path: Path, day: date) -> list[str]:
+    """What the daily job would also send on a day or a warehouse unlike the copy's, so no stage recorded it
+    (each named only when the copy shows it was skipped), and what runs beside the job."""
+    from trust_assets.assets.monitoring_drift import OUTCOME_REPORT_TABLES
+    from trust_assets.config import SETTINGS
+    from trust_assets.operations.shadow import SHADOW_TABLE
+
+    def rows(table: str) -> int:
+        return _count(path, f"select count(*) from analytics.{table} where snapshot_date = ?", [day])
+
+    out = []
+    absent = [t for t in OUTCOME_REPORT_TABLES if not _count(path, f"select count(*) from analytics.{t}")]
+    if absent:
+        out.append(f"the monitoring report's reads of {', '.join(absent)} (empty or absent here: written by the "
+                   "outcome monitors' own job; small tables, about 10 MB a statement)")
+    if not rows(SHADOW_TABLE):
+        out.append(f"a challenger's shadow scoring ({SHADOW_TABLE}: no staging model version here; it would read "
+                   "the day's features again, like stage 3's scoring)")
+    if not rows(SETTINGS.probation.previous_champion_table):
+        out.append(f"probation scoring ({SETTINGS.probation.previous_champion_table}, "
+                   f"{SETTINGS.probation.guard_table}) and a canary's comparison in the report: no promotion in "
+                   "probation or canary here")
+    out.append("outside the daily job: the sensors' ticks (automatic_rollback_sensor every 10 minutes in "
+               "production, feature_drift_sensor hourly once started), each a few reads of small tables at the "
+               "10 MB minimum")
+    return out
 
 
 # --- measuring ---------------------------------------------------------------------------------------------------
@@ -390,21 +530,31 @@ def _add(lines: dict[tuple[str, str, str], Line], issued: Issued, table: str, lo
 
 # --- the report ----------------------------------------------------------------------------------------------
 STAGE_TITLES = {"dbt": "1. dbt daily models (and their data tests)", "gate": "2. raw-contract gate",
-                "python": "3. customer_trust_signal and its asset checks"}
+                "python": "3. customer_trust_signal and its asset checks",
+                "rest": "4. the daily job's other asset checks and daily monitoring assets"}
 
 
 def human(n: float) -> str:
     return f"{n / GIB:9.2f} GiB" if n >= GIB else f"{n / 2**20:9.1f} MiB"
 
 
+def gib_gb(n: float) -> str:
+    """Both units: GiB (2^30 bytes) as in the tables, GB (10^9 bytes) as in the docs and the price per TiB."""
+    return f"{n / GIB:8.2f} GiB {n / 1e9:8.2f} GB"
+
+
 def print_report(lines: Mapping[tuple[str, str, str], Line], scales: Sequence[float], labels: Sequence[str],
-                 largest: Sequence[Billed], legend: str) -> None:
+                 largest: Sequence[Billed], legend: str, ran: Mapping[str, str] | None = None,
+                 unmeasured: Sequence[str] = ()) -> None:
     print(legend)
     header = f"  {'origin':<40} {'table':<62} {'stmts':>5} {'logical here':>13}" + "".join(
         f" {x:>13}" for x in labels)
     totals: dict[str, dict[float, int]] = {}
     for stage, title in STAGE_TITLES.items():
-        print(f"\n{title}\n{header}")
+        print(f"\n{title}")
+        if ran and stage in ran:
+            print(textwrap.fill(ran[stage], width=150, initial_indent="  runs: ", subsequent_indent="        "))
+        print(header)
         rows = sorted(((k, v) for k, v in lines.items() if k[0] == stage), key=lambda kv: -kv[1].billed[scales[-1]])
         stage_total = dict.fromkeys(scales, 0)
         for (_, origin, table), line in rows:
@@ -414,10 +564,15 @@ def print_report(lines: Mapping[tuple[str, str, str], Line], scales: Sequence[fl
                 stage_total[s] += line.billed[s]
         totals[stage] = stage_total
         print(f"  {'TOTAL ' + title:<103} {'':>5} {'':>13}" + "".join(f" {human(stage_total[s]):>13}" for s in scales))
-    print(f"\n  {'whole daily run (billed)':<48}" + "".join(f" {x:>13}" for x in labels))
+    summed = " + ".join(title.split(".")[0] for title in STAGE_TITLES.values())
+    print(f"\nwhole daily run (billed) = stages {summed}, in GiB (2^30 bytes) and GB (10^9 bytes)")
+    print(f"  {'stage':<68}" + "".join(f" {x:>25}" for x in labels))
     for stage, title in STAGE_TITLES.items():
-        print(f"  {title:<48}" + "".join(f" {human(totals[stage][s]):>13}" for s in scales))
-    print(f"  {'TOTAL':<48}" + "".join(f" {human(sum(t[s] for t in totals.values())):>13}" for s in scales))
+        print(f"  {title:<68}" + "".join(f" {gib_gb(totals[stage][s]):>25}" for s in scales))
+    print(f"  {'whole daily run: stages ' + summed:<68}"
+          + "".join(f" {gib_gb(sum(t[s] for t in totals.values())):>25}" for s in scales))
+    for item in unmeasured:
+        print(f"  not measured: {item}")
     print(f"\nlargest statements at {labels[-2]}")
     for item in largest:
         sql = " ".join(re.sub(r"/\*.*?\*/|--[^\n]*", " ", item.issued.sql, flags=re.DOTALL).split())
@@ -436,7 +591,7 @@ def workspace(keep: Path | None) -> Iterator[Path]:
         yield Path(tmp)
 
 
-def record_run(path: Path, day: date) -> tuple[list[Issued], dict[str, Any]]:
+def record_run(path: Path, day: date, rest: DailyJobPart) -> tuple[list[Issued], dict[str, Any]]:
     """Every statement the daily run of ``day`` sends, stage by stage, and the dbt manifest of its build."""
     log(f"preparing the day before {day}")
     ensure_day_before(path, day)
@@ -446,6 +601,8 @@ def record_run(path: Path, day: date) -> tuple[list[Issued], dict[str, Any]]:
     issued += gate_statements(path, day)
     log("stage 3: customer_trust_signal and its asset checks")
     issued += python_statements(path, day)
+    log(f"stage 4: the rest of the daily job ({len(rest.assets)} assets, {len(rest.checks)} checks)")
+    issued += rest_statements(path, day, rest)
     return issued, manifest
 
 
@@ -475,16 +632,23 @@ def run(args: argparse.Namespace) -> int:
         # The code location reads its warehouse and last day from the environment when first imported.
         os.environ.update({"TRUST_DUCKDB_PATH": str(path), "TRUST_TARGET": "duckdb",
                            "TRUST_END_DATE": args.day.isoformat()})
+        from trust_assets.config import SETTINGS
         from trust_assets.tables import TRUST_SIGNAL
 
-        issued, manifest = record_run(path, args.day)
+        # The monitoring report and any alert are files: written in the workspace, whatever the environment says.
+        os.environ.update({SETTINGS.monitoring.reports_dir_env: str(work / "reports"),
+                           SETTINGS.monitoring.alerts_file_env: str(work / "alerts" / "alerts.jsonl")})
+        rest = daily_job_rest()
+        issued, manifest = record_run(path, args.day, rest)
         rows = _count(path, f"select count(*) from analytics.{TRUST_SIGNAL} where snapshot_date = ?", [args.day])
         scale = args.customer_products / rows if args.customer_products and rows else args.scale
         scales = [1.0, scale, scale * GROWTH]
         lines, bills = measure(path, issued, manifest, scales)
+        gaps = unmeasured(path, args.day)
     largest = sorted(bills, key=lambda b: -b.billed[scales[1]])[: args.top]
     labels = ["billed here", f"x{scale:.0f}", f"x{scale * GROWTH:.0f}"]
-    print_report(lines, scales, labels, largest, legend(rows, args.day, scale))
+    print_report(lines, scales, labels, largest, legend(rows, args.day, scale), {"rest": ", ".join(rest.names())},
+                 gaps)
     log(f"measured in {time.monotonic() - started:.0f} s")
     return 0
 
