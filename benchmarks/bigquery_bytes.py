@@ -7,9 +7,10 @@ would have left it), then the run of ``--day`` issues its statements, each stage
 1. dbt: ``dbt build`` of the daily models for the day, as the Dagster asset runs it; each model's compiled SQL
    and each data test's, transpiled to BigQuery, plus the two statements dbt-bigquery's insert_overwrite adds
    per model (the partitions to replace, read from its temporary table, and the MERGE that reads all of it).
-2. the raw-contract gate and its record of validated loads, through a warehouse that answers
-   INFORMATION_SCHEMA.PARTITIONS as BigQuery does (tests/guards/test_partition_metadata.py), so the load
-   checksums skip the partitions proved untouched, as on BigQuery.
+2. the raw-contract gate and its records (validated loads, the distribution guard's quantiles), through a
+   warehouse that answers INFORMATION_SCHEMA.PARTITIONS as BigQuery does (tests/guards/test_partition_metadata.py),
+   so the load checksums skip the partitions proved untouched and the distribution guard takes their quantiles
+   from the record of the day before, as on BigQuery.
 3. customer_trust_signal and its asset checks, materialised by Dagster; a one-day write is a partition load
    job (free), a longer window's the INSERT ... SELECT of the replace script, which bills the staging table.
 4. the rest of ``daily_trust_job``: its selection (trust_assets/jobs.py, resolved by Dagster against the code
@@ -131,9 +132,10 @@ def _dbt(path: Path, day: date, command: str, target: Path) -> None:
 
 
 def ensure_day_before(path: Path, day: date) -> None:
-    """Leave the copy as the run of the day before ``day`` would: its features and scores published and its raw
-    loads validated (a normal run of ``day`` reads the day before and re-checks only what arrived since)."""
-    from asset_checks import raw_loads
+    """Leave the copy as the run of the day before ``day`` would: its features and scores published, its raw
+    loads validated and the quantiles its distribution guard used recorded (a normal run of ``day`` reads the day
+    before and re-checks only what arrived since)."""
+    from asset_checks import raw_loads, raw_quantiles
     from asset_checks.raw_contract import evaluate_raw_contract
     from resources.warehouse import DuckDBWarehouse
     from trust_assets.services.publishing import publish_scores
@@ -146,14 +148,16 @@ def ensure_day_before(path: Path, day: date) -> None:
         with tempfile.TemporaryDirectory(prefix="bytes-dbt-") as target:
             _dbt(path, before, "run", Path(target))
         publish_scores(warehouse, before, before)
-    validated = _count(path, f"select count(*) from analytics.{raw_loads.STATE_TABLE} where validated_for >= ?",
-                       [before])
-    if not validated:
-        log(f"  the day before: raw-contract gate and its record for {before}")
+    recorded = [_count(path, f"select count(*) from analytics.{table} where validated_for >= ?", [before])
+                for table in (raw_loads.STATE_TABLE, raw_quantiles.QUANTILE_TABLE)]
+    if not all(recorded):
+        log(f"  the day before: raw-contract gate and its records for {before}")
         report = evaluate_raw_contract(warehouse, before, before)
         if report.failed:
             raise MeasurementError(f"the raw-contract gate of {before} fails: {sorted(report.failed)}")
+        # What the gate asset records when it passes (asset_checks/raw_contract.py raw_source_contract).
         raw_loads.record_validated(warehouse, report.loads, before)
+        raw_quantiles.record_quantiles(warehouse, report.quantiles, before)
 
 
 # --- stage 1: dbt -------------------------------------------------------------------------------------------
@@ -245,8 +249,9 @@ def _recorded(stage: str) -> list[Issued]:
 
 
 def gate_statements(path: Path, day: date) -> list[Issued]:
-    """The raw-contract gate of a normal ``day`` (record ending the day before) and the record it then writes."""
-    from asset_checks import raw_loads
+    """The raw-contract gate of a normal ``day`` (records ending the day before) and the records it then writes,
+    as the gate asset does."""
+    from asset_checks import raw_loads, raw_quantiles
     from asset_checks.raw_contract import evaluate_raw_contract
     from tests.bigquery.recording import RECORDED
     from tests.guards.test_gate_bounds import without_record_since
@@ -260,6 +265,7 @@ def gate_statements(path: Path, day: date) -> list[Issued]:
     if report.failed:
         raise MeasurementError(f"the raw-contract gate of {day} fails: {sorted(report.failed)}")
     raw_loads.record_validated(warehouse, report.loads, day)
+    raw_quantiles.record_quantiles(warehouse, report.quantiles, day)
     return _recorded("gate")
 
 
