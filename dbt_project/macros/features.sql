@@ -21,28 +21,50 @@ population as (
 
 
 {% macro common_feature_join(product) -%}
-{#- A left join, so a population row without its shared families shows up as NULLs the not_null tests catch;
-    the window bound lets the scan skip the table's other dates. -#}
-left join {{ ref('int_common_features') }} as common
+{#- A left join, so a population row without its shared families shows up as NULLs the not_null tests catch.
+    int_common_features is partitioned by snapshot_date on BigQuery, which prunes partitions only on a constant
+    bound in the WHERE of the SELECT that scans the table: a bound in the join condition (or one relative to
+    population.snapshot_date) reads every day of its history. Hence the subquery: it scans the table for the
+    window's dates (snapshot_window_filter, literals) and the product, and the join then pairs the rows; the
+    result is the same as with these conditions in the ON. -#}
+left join (
+    select
+        snapshot_date,
+        customer_id,
+        {%- for name in trust_index.common_feature_names() %}
+        {{ name }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ ref('int_common_features') }}
+    where {{ trust_index.snapshot_window_filter('snapshot_date') }}
+        and product = '{{ product }}'
+) as common
     on common.snapshot_date = population.snapshot_date
     and common.customer_id = population.customer_id
-    and common.product = '{{ product }}'
-    and {{ trust_index.snapshot_window_filter('common.snapshot_date') }}
+{%- endmacro %}
+
+
+{% macro common_feature_names() -%}
+    {#- config._COMMON_FEATURES in order, as int_common_features computed them. -#}
+    {{ return([
+        'outage_minutes_28d',
+        'fault_tickets_90d',
+        'care_contacts_90d',
+        'complaints_90d',
+        'late_payments_180d',
+        'bill_shocks_180d',
+        'tenure_months',
+        'months_to_contract_end',
+        'arpu_3m',
+        'arpu_change_3m',
+    ]) }}
 {%- endmacro %}
 
 
 {% macro common_feature_columns() -%}
-    {#- config._COMMON_FEATURES in order, as int_common_features computed them. -#}
-    common.outage_minutes_28d,
-    common.fault_tickets_90d,
-    common.care_contacts_90d,
-    common.complaints_90d,
-    common.late_payments_180d,
-    common.bill_shocks_180d,
-    common.tenure_months,
-    common.months_to_contract_end,
-    common.arpu_3m,
-    common.arpu_change_3m
+    {#- The shared families of the joined int_common_features row (common_feature_join), in order. -#}
+    {%- for name in trust_index.common_feature_names() %}
+    common.{{ name }}{% if not loop.last %},{% endif %}
+    {%- endfor %}
 {%- endmacro %}
 
 
