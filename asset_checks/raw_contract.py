@@ -14,8 +14,9 @@ The gate's cost follows what arrived since the last validated load (asset_checks
 partitioned raw table carries constant bounds on its partition column, so BigQuery prunes; one aggregate per
 partitioned table compares each group of rows (partition day, load day) in the window with the record of loads
 the gate validated before (row count and checksum). Only new groups, and groups altered since they were
-validated (which fail the gate), are re-checked; the unpartitioned tables, read whole by the models, are
-re-checked whole. Of the re-checked rows, those that landed since the window start (less
+validated (which fail the gate), are re-checked. That holds for the tables the models read whole too
+(customers, subscriptions, contract events): they are partitioned by the day their rows landed, and the record
+holds each load day of them. Of the re-checked rows, those that landed since the window start (less
 ``raw_new_rows_margin_days``) are read into Python and validated with Pandera; the others are asked of the
 warehouse, which returns counts and a few example rows: duplicates, NULLs and value rules
 (asset_checks/raw_window.py). The column set and types (catalogue), future dates, empty days and weeks, the
@@ -26,9 +27,10 @@ Beside the table contracts the gate carries the raw guards (asset_checks/raw_gua
 contract but is still wrong (a partial delivery, a master extract cut short, orphan keys, a unit change, a day
 re-sent under new ids) blocks the day too.
 
-What "the rows that feed the window" means per table is in :data:`RAW_WINDOWS`: the look-backs of the daily
-models (a year of bills and payments, 16 usage weeks, 90 days of contacts and tickets, 28 days of outages)
-before the window start, the subscriptions live in it, and the whole of the small dimension tables.
+What "the rows that feed the window" means per table is in :func:`gate_bounds`: of the event tables the
+look-backs of the daily models (:data:`RAW_WINDOWS`: a year of bills and payments, 16 usage weeks, 90 days of
+contacts and tickets, 28 days of outages) before the window start; of the tables partitioned by load day every
+load.
 """
 
 # No ``from __future__ import annotations``: Dagster checks the ``context`` annotation when the asset is decorated.
@@ -110,6 +112,8 @@ class RawWindow:
 _LIVE = "(start_date <= $window_end or start_date is null) and (end_date is null or end_date >= $window_start)"
 
 RAW_WINDOWS: dict[str, RawWindow] = {
+    # Customers, subscriptions and contract events are partitioned by load day (RawTable.read_whole): the gate
+    # judges every load of them (gate_bounds); these predicates apply to such a table left unpartitioned.
     # Dimension tables are small and every row can reach the partition: all of it up to the window end.
     "customers": RawWindow("signup_date <= $window_end or signup_date is null", 0),
     "mobile_subscriptions": RawWindow(_LIVE, 190),
@@ -190,14 +194,32 @@ def window_params(table: RawTable, start: date, end: date) -> dict[str, Any]:
     }
 
 
+# The first partition day of the tables read whole (BigQuery's earliest day partition): every load since.
+FIRST_LOAD_DAY = date(1960, 1, 1)
+
+
+def gate_bounds(table: RawTable, start: date, end: date) -> tuple[date, date]:
+    """The partition days of a partitioned ``table`` whose rows feed [start, end]: of an event table
+    [start - look-back, end]; of a table partitioned by load day (``RawTable.read_whole``: every daily run
+    reads all of it) every load that has landed (up to tomorrow, wall clock: the rule on ``loaded_at``)."""
+    if table.read_whole:
+        return FIRST_LOAD_DAY, _tomorrow()
+    return start - timedelta(days=RAW_WINDOWS[table.name].lookback_days), end
+
+
+def _tomorrow() -> date:
+    """``loaded_at`` is a wall-clock time: no load lands after tomorrow (UTC), whatever the business date."""
+    return datetime.now(UTC).date() + timedelta(days=1)
+
+
 def window_predicate(table: RawTable, start: date, end: date) -> tuple[str, dict[str, Any]]:
     """SQL (and parameters) of the rows of ``table`` that feed [start, end]: for a partitioned table constant
-    bounds on its partition column over [start - look-back, end], which BigQuery prunes on; otherwise the
+    bounds on its partition column (:func:`gate_bounds`), which BigQuery prunes on; otherwise the
     :data:`RAW_WINDOWS` predicate."""
     partition = raw_loads.partitioning(table)
     if partition is None:
         return RAW_WINDOWS[table.name].where, window_params(table, start, end)
-    return partition.between(start - timedelta(days=RAW_WINDOWS[table.name].lookback_days), end), {}
+    return partition.between(*gate_bounds(table, start, end)), {}
 
 
 def new_window_rows(
@@ -243,8 +265,10 @@ def _future_rows(
             limit = as_of + timedelta(days=1)
             rule = f"not after {limit} (the as-of date {as_of} plus a day of early arrivals)"
         rules.append((column, rule, f"cast({column} as date) > $limit_{len(rules)}", f"limit_{len(rules)}", limit))
-    if catalogue.family("loaded_at") == "TIMESTAMP":
-        # loaded_at is a wall-clock time: compare with today, not with the business date.
+    if catalogue.family("loaded_at") == "TIMESTAMP" and not (bounded and partition is not None
+                                                             and partition.column == "loaded_at"):
+        # loaded_at is a wall-clock time: compare with today, not with the business date. (The partition column
+        # of the tables partitioned by load day: counted in the partitions after tomorrow above.)
         tomorrow = datetime.now(UTC).date() + timedelta(days=1)
         rules.append(("loaded_at", "not in the future (wall clock)", f"cast(loaded_at as date) > $limit_{len(rules)}",
                       f"limit_{len(rules)}", tomorrow))
@@ -271,7 +295,9 @@ def _outside_partitions(
     without a partition date (BigQuery's NULL partition; the column's NOT NULL rule) and those dated after the
     as-of date (a timestamp: after the day after it, for the early hours of the next day)."""
     column = partition.column
-    if partition.timestamp:
+    if table.read_whole:  # partitioned by load day: a wall-clock time, as the rule on loaded_at says
+        limit, future = _tomorrow(), "not in the future (wall clock)"
+    elif partition.timestamp:
         limit = as_of + timedelta(days=1)
         future = f"not after {limit} (the as-of date {as_of} plus a day of early arrivals)"
     else:
@@ -431,7 +457,8 @@ def table_violations(
 
     For a partitioned table the window's loads are compared with the record of validated loads
     (asset_checks/raw_loads.py): a load altered since it was validated is a violation, and only the rows of new
-    and altered loads are re-checked; an unpartitioned table (read whole by the models) is re-checked whole.
+    and altered loads are re-checked; a table without partitioning (none in the contract today) is re-checked
+    whole.
     Pandera validates the re-checked rows that landed since the window start; the catalogue, their duplicates and
     the per-row rules over the others are answered in the warehouse (asset_checks/raw_window.py).
     """
@@ -456,7 +483,7 @@ def table_violations(
         params = {"new_since": new_rows_since(start, SETTINGS.monitoring.raw_new_rows_margin_days)}
         if partition.column not in broken:
             loads = raw_loads.read_loads(
-                warehouse, table, start - timedelta(days=RAW_WINDOWS[table.name].lookback_days), end,
+                warehouse, table, *gate_bounds(table, start, end),
                 catalogue.is_temporal("loaded_at"), state, [c for c in table.column_names if c in catalogue.types],
             )
         # The rows to re-check: those of new and altered loads ("false": none; a failed scan: none selectable).
@@ -628,11 +655,12 @@ def recent_windows(
         if partition is None:
             out[t.name] = window_predicate(t, since, end)
             continue
+        last = gate_bounds(t, since, end)[1]
         found = (loads or {}).get(t.name)
-        if found is None or not found.covers(since, end):
-            out[t.name] = (partition.between(since, end), {})
+        if found is None or not found.covers(since, last):
+            out[t.name] = (partition.between(since, last), {})
             continue
-        written = found.written_since_validated(since, end)
+        written = found.written_since_validated(since, last)
         out[t.name] = (NOTHING if written is None else partition.between(*written), {})
     return out
 

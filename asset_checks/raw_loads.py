@@ -13,9 +13,9 @@ load that already passed is still caught:
   checksum is the bitwise XOR of a hash of each row's contract columns: DuckDB ``bit_xor(hash({...}))``, on
   BigQuery ``BIT_XOR(FARM_FINGERPRINT(TO_JSON_STRING(STRUCT(...))))`` (resources/sql_dialect.py). Any edit,
   insertion or deletion of a row changes the count or the checksum of its group; a column added to the table
-  (the contract allows extra columns) changes neither. The unpartitioned tables (customers, subscriptions,
-  contract events) have no record: the models read them whole and a source may refresh them whole, so the gate
-  re-checks them whole every day.
+  (the contract allows extra columns) changes neither. The tables the models read whole
+  (customers, subscriptions, contract events) are partitioned by the day their rows landed (``loaded_at``): a
+  change lands as a new row, so each load day is one group, and the record holds every one of them.
 - **Each day.** One aggregate per table over the gate's constant look-back (:func:`read_loads`) returns the same
   count and checksum per group. A group not in the record is new (a day's load, a late arrival or a
   re-delivery, which lands with a new ``loaded_at``): only its rows are re-checked, in SQL and (the rows that

@@ -38,8 +38,10 @@ Rules that hold for every table:
   own date. The daily run reads only the partitions of its window and deduplicates inside them, so a re-delivery
   that moved an event to another day would leave the stale copy counted on the old day.
 - On BigQuery the event tables are partitioned by day on their event date and clustered as each table says
-  below ([the DDL](#bigquery-ddl-for-the-event-tables)); the daily run's cost depends on it
-  (docs/scaling.md). The other tables are read whole every day and need no partitioning.
+  below ([the DDL](#bigquery-ddl-for-the-raw-tables)); the daily run's cost depends on it
+  (docs/scaling.md). Customers, subscriptions and contract events, which every daily run reads whole, are
+  partitioned by the day their rows landed (`loaded_at`): a landed row is never edited in place (a change
+  arrives as a new row), so the raw-contract gate re-checks only the day's new partition.
 - History must reach back to 2025-02-01 minus the longest feature window (180 days), i.e. 2024-08-01, for the
   reference period to be computed; outcomes need data to 2026-01-31.
 
@@ -74,18 +76,26 @@ def bigquery_ddl(table: RawTable, dataset: str = "raw") -> str:
 def _layout(table: RawTable) -> str:
     if table.partition_by is None:
         return "BigQuery layout: not partitioned (read whole by every daily run).\n"
-    return (
-        f"BigQuery layout: partitioned by day on `{table.partition_by}`, clustered by "
-        f"{', '.join(f'`{c}`' for c in table.cluster_by)}.\n"
-    )
+    clustered = ", ".join(f"`{c}`" for c in table.cluster_by)
+    if table.read_whole:
+        return (
+            f"BigQuery layout: partitioned by the day each row landed (`{table.partition_by}`), clustered by "
+            f"{clustered}. Every daily run reads all of it (the latest load per key); the raw-contract gate "
+            "re-checks only the partitions written since it validated the others.\n"
+        )
+    return f"BigQuery layout: partitioned by day on `{table.partition_by}`, clustered by {clustered}.\n"
 
 
 DDL_INTRO = """
-## BigQuery DDL for the event tables
+## BigQuery DDL for the raw tables
 
 Create the partitioned tables before the first load (a table cannot be partitioned afterwards without a
-copy). `require_partition_filter` stays off: the staging views and the raw contract checks read the whole
-history on purpose.
+copy). The event tables are partitioned on the event's date: a daily run reads only the days its features
+look back over. Customers, subscriptions and contract events are partitioned on the day each row landed
+(`loaded_at`): a change to a customer or a line lands as a new row with its own `loaded_at` (the latest load
+per key wins), so a day's changes fill one new partition, and the raw-contract gate proves the older partitions
+unchanged from BigQuery's partition metadata instead of reading them again. `require_partition_filter` stays
+off: the staging views read the whole history on purpose.
 """
 
 

@@ -29,15 +29,27 @@ class RawTable:
     description: str
     grain: tuple[str, ...]
     columns: tuple[RawColumn, ...]
-    # BigQuery layout: the DATE or TIMESTAMP column the table is partitioned by day on (None: unpartitioned, for
-    # the slowly changing tables read whole), and the clustering columns. The daily models put constant bounds
-    # on the partition column (dbt macro raw_partition_bound), so a daily run reads only its window's days.
+    # BigQuery layout: the DATE or TIMESTAMP column the table is partitioned by day on, and the clustering
+    # columns. The event tables are partitioned on the event's own date: the daily models put constant bounds on
+    # it (dbt macro raw_partition_bound), so a daily run reads only its window's days. The slowly changing tables
+    # (customers, subscriptions, contract events) are partitioned on the day each row landed (LOAD_PARTITION):
+    # the models read every load of them (the latest per key), and the raw-contract gate re-checks only the
+    # loads that landed since it validated the others (asset_checks/raw_loads.py).
     partition_by: str | None = None
     cluster_by: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def read_whole(self) -> bool:
+        """Partitioned by load day: every daily run reads all of it, so no window bounds its partitions."""
+        return self.partition_by == LOAD_PARTITION
+
+
+# The partition column of the tables partitioned by the day their rows landed.
+LOAD_PARTITION = "loaded_at"
 
 
 C = RawColumn
@@ -62,6 +74,8 @@ RAW_TABLES: tuple[RawTable, ...] = (
             C("customer_type", "VARCHAR", "consumer or small_business"),
             LOADED_AT,
         ),
+        partition_by=LOAD_PARTITION,
+        cluster_by=("customer_id",),
     ),
     RawTable(
         "mobile_subscriptions",
@@ -77,6 +91,8 @@ RAW_TABLES: tuple[RawTable, ...] = (
             C("end_date", "DATE", "Disconnection date; NULL while active", nullable=True),
             LOADED_AT,
         ),
+        partition_by=LOAD_PARTITION,
+        cluster_by=("customer_id", "msisdn"),
     ),
     RawTable(
         "fixed_subscriptions",
@@ -98,6 +114,8 @@ RAW_TABLES: tuple[RawTable, ...] = (
             C("end_date", "DATE", "Cease date; NULL while active", nullable=True),
             LOADED_AT,
         ),
+        partition_by=LOAD_PARTITION,
+        cluster_by=("customer_id", "icoms_account_uid"),
     ),
     RawTable(
         "mobile_usage_weekly",
@@ -250,6 +268,8 @@ RAW_TABLES: tuple[RawTable, ...] = (
             ),
             LOADED_AT,
         ),
+        partition_by=LOAD_PARTITION,
+        cluster_by=("customer_id", "product"),
     ),
 )
 

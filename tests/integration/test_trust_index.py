@@ -372,6 +372,7 @@ def test_training_snapshot_uses_no_data_after_the_reference_date(pipeline_wareho
     # Later terminations move to another later date: the customer is still active on the reference date.
     con.execute(f"update raw.mobile_subscriptions set end_date = end_date + 3 where end_date > date '{ref}'")
     con.close()
+    forget_validated_loads(path)  # another delivered history, not loads altered after the gate validated them
     assert materialize_on(path, FEATURE_SELECTION, REFERENCE_DATE).success
     for cohort in COHORTS:
         table = f"analytics.{cohort.value}_features"
