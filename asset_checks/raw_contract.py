@@ -265,8 +265,7 @@ def _future_rows(
             limit = as_of + timedelta(days=1)
             rule = f"not after {limit} (the as-of date {as_of} plus a day of early arrivals)"
         rules.append((column, rule, f"cast({column} as date) > $limit_{len(rules)}", f"limit_{len(rules)}", limit))
-    if catalogue.family("loaded_at") == "TIMESTAMP" and not (bounded and partition is not None
-                                                             and partition.column == "loaded_at"):
+    if catalogue.family("loaded_at") == "TIMESTAMP" and not (bounded and table.read_whole):
         # loaded_at is a wall-clock time: compare with today, not with the business date. (The partition column
         # of the tables partitioned by load day: counted in the partitions after tomorrow above.)
         tomorrow = datetime.now(UTC).date() + timedelta(days=1)

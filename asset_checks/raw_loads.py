@@ -141,8 +141,12 @@ class TableLoads:
     recorded: pl.DataFrame  # the same columns plus validated_for and validated_at, from the record
     new: pl.DataFrame = field(default_factory=pl.DataFrame)
     changed: pl.DataFrame = field(default_factory=pl.DataFrame)  # altered or vanished since validated
-    unchanged_days: int = 0  # partition days the engine's partition metadata proved untouched (not scanned)
-    proved: frozenset[date] = frozenset()  # those days
+    proved: frozenset[date] = frozenset()  # partition days the engine's partition metadata proved untouched
+
+    @property
+    def unchanged_days(self) -> int:
+        """How many partition days were not scanned: proved untouched since validated."""
+        return len(self.proved)
 
     def covers(self, first: date, last: date) -> bool:
         """Whether the groups span every partition day of [first, last] (a bounded table only)."""
@@ -332,12 +336,17 @@ def empty_state() -> pl.DataFrame:
     return pl.DataFrame(schema=STATE_COLUMNS)
 
 
+def read_record_table(warehouse: Any, table: str, columns: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """A record the gate keeps in the analytics schema, whole and typed; empty when nothing was recorded yet."""
+    if not warehouse.column_types(table, warehouse.analytics_schema):
+        return pl.DataFrame(schema=columns)
+    found = warehouse.read(f"select * from {{analytics}}.{table}")
+    return found.select(list(columns)).cast(columns)  # type: ignore[arg-type]
+
+
 def read_state(warehouse: Any) -> pl.DataFrame:
     """The whole record (a few rows per raw table and day); empty when nothing was recorded yet."""
-    if not warehouse.column_types(STATE_TABLE, warehouse.analytics_schema):
-        return empty_state()
-    found = warehouse.read(f"select * from {{analytics}}.{STATE_TABLE}")
-    return found.select(list(STATE_COLUMNS)).cast(STATE_COLUMNS)  # type: ignore[arg-type]
+    return read_record_table(warehouse, STATE_TABLE, STATE_COLUMNS)
 
 
 def recorded_for(state: pl.DataFrame, table: str, first: date | None, last: date | None) -> pl.DataFrame:
@@ -394,7 +403,7 @@ def read_loads(
         current = pl.concat([current, kept.select(*_KEY, "row_count", "checksum",
                                                   pl.col("validated_at").alias("read_at"))])
     new, changed = compare(current, recorded)
-    return TableLoads(name, partition, first, last, current, recorded, new, changed, len(proved), frozenset(proved))
+    return TableLoads(name, partition, first, last, current, recorded, new, changed, frozenset(proved))
 
 
 def record_validated(warehouse: Any, loads: Mapping[str, TableLoads], validated_for: date) -> None:

@@ -21,6 +21,8 @@ from typing import Any
 
 import polars as pl
 
+from asset_checks.raw_loads import read_record_table
+
 QUANTILE_TABLE = "raw_validated_quantiles"
 QUANTILE_COLUMNS: dict[str, pl.DataType] = {
     "table_name": pl.String(),
@@ -39,10 +41,7 @@ def empty_record() -> pl.DataFrame:
 
 def read_record(warehouse: Any) -> pl.DataFrame:
     """The whole record; empty when nothing was recorded yet."""
-    if not warehouse.column_types(QUANTILE_TABLE, warehouse.analytics_schema):
-        return empty_record()
-    found = warehouse.read(f"select * from {{analytics}}.{QUANTILE_TABLE}")
-    return found.select(list(QUANTILE_COLUMNS)).cast(QUANTILE_COLUMNS)  # type: ignore[arg-type]
+    return read_record_table(warehouse, QUANTILE_TABLE, QUANTILE_COLUMNS)
 
 
 def to_long(table: str, stats: pl.DataFrame, measures: Sequence[str], validated_for: date) -> pl.DataFrame:
