@@ -70,6 +70,8 @@ def _test_name(test: Any) -> str:
             return f"relationships ({', '.join(arguments.get('columns', []))}) -> {arguments.get('to')}"
         if short == "expression_is_true":
             return f"expression_is_true: {_one_line(arguments.get('expression'))}"
+        if short == "not_null_columns":
+            return f"not_null on {len(arguments.get('columns', []))} columns (one query; marked in the column table)"
         severity = (body.get("config") or {}).get("severity")
         if severity:
             return f"{short} ({severity})"
@@ -93,7 +95,16 @@ def _models_in(folder: str) -> list[Documented]:
     return [found[name] for name in order if name in found]
 
 
-def _column_table(columns: list[dict[str, Any]], with_window: bool) -> list[str]:
+def _not_null_columns(tests: list[Any]) -> set[str]:
+    """The columns a table-level not_null_columns test covers: shown as not_null next to each column."""
+    covered: set[str] = set()
+    for test in tests:
+        if isinstance(test, dict) and next(iter(test)).split(".")[-1] == "not_null_columns":
+            covered |= set(((test[next(iter(test))] or {}).get("arguments") or {}).get("columns", []))
+    return covered
+
+
+def _column_table(columns: list[dict[str, Any]], with_window: bool, not_null: set[str] | None = None) -> list[str]:
     header = "| column | type | meaning |" + (" unit | window |" if with_window else "") + " tests |"
     rule = "| --- | --- | --- |" + (" --- | --- |" if with_window else "") + " --- |"
     lines = [header, rule]
@@ -102,7 +113,10 @@ def _column_table(columns: list[dict[str, Any]], with_window: bool) -> list[str]
         cells = [f"`{column['name']}`", _type(column.get("data_type")), _one_line(column.get("description"))]
         if with_window:
             cells += [meta.get("unit", ""), meta.get("window", "")]
-        cells.append(", ".join(_test_name(t) for t in column.get("data_tests") or []))
+        names = [_test_name(t) for t in column.get("data_tests") or []]
+        if column["name"] in (not_null or set()):
+            names.insert(0, "not_null")
+        cells.append(", ".join(names))
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -130,7 +144,7 @@ def render() -> str:
                 lines.append("Table tests: " + "; ".join(_test_name(t) for t in model.tests) + ".")
             lines.append("")
             with_window = any((c.get("meta") or {}).get("window") for c in model.columns)
-            lines += [*_column_table(model.columns, with_window), ""]
+            lines += [*_column_table(model.columns, with_window, _not_null_columns(model.tests)), ""]
     (source,) = yaml.safe_load((DBT_DIR / "models" / "staging" / "_sources.yml").read_text())["sources"]
     freshness = source.get("config", {}).get("freshness", {})
     warn, error = freshness.get("warn_after", {}), freshness.get("error_after", {})

@@ -63,7 +63,10 @@ def dbt_test_runner(dbt: TrustDbtCliResource, manifest: Mapping[str, Any]) -> Fa
         names = [manifest["nodes"][uid]["name"] for uid in unique_ids]
         with without_adapter_in_process():
             invocation = dbt.cli(
-                ["test", "--select", *names, *fixed_vars_arguments()],
+                # One argument: dagster-dbt moves `--select` and only its first value behind the other
+                # arguments, so a list of names would leave the rest as stray arguments dbt rejects. dbt reads
+                # a space-separated selection as the union of its parts.
+                ["test", "--select", " ".join(names), *fixed_vars_arguments()],
                 raise_on_error=False,
                 manifest=manifest,
                 env=dbt_window_env(lo, hi),
