@@ -89,7 +89,7 @@ def test_materialise_one_daily_partition(
     # Every data test of the five daily models reports once for the day (unit tests run in CI only).
     daily_tests = {
         node["name"] for node in dbt_models.MANIFEST["nodes"].values()
-        if node["resource_type"] == "test" and node.get("attached_node", "").split(".")[-1] in DAILY_KEYS
+        if node["resource_type"] == "test" and (node.get("attached_node") or "").split(".")[-1] in DAILY_KEYS
     }  # fmt: skip
     assert sorted(c.check_name for c in checks) == sorted(daily_tests)
     assert all(c.passed for c in checks), [c.check_name for c in checks if not c.passed]
