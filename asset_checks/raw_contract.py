@@ -74,7 +74,7 @@ from asset_checks.validation import validate_frame
 from asset_checks.violations import EXAMPLE_ROWS, Violation, check_result, describe, failure
 from asset_checks.windows import label, window_of
 from resources.warehouse import WarehouseResource
-from source_contract.raw_tables import RAW_TABLES, RawTable
+from source_contract.raw_tables import MAX_DAYS_BILL_TO_DUE, RAW_TABLES, RawTable
 from trust_assets.config import SETTINGS, default_end_date
 from trust_assets.owners import DATA_ENGINEERING
 from trust_assets.partition_events import add_daily_metadata, check_evaluations, outcome_of, run_days
@@ -127,7 +127,10 @@ RAW_WINDOWS: dict[str, RawWindow] = {
     # The models' look-back (dbt macro raw_partition_bound): 180 days of bills due, ARPU change over 6 months of
     # bills, and a bill shock against the three bills before each bill, with room for billing gaps: a year.
     "bills": RawWindow("bill_date between $window_start and $window_end or bill_date is null", 366),
-    "payments": RawWindow("paid_date between $window_start and $window_end or paid_date is null", 366),
+    # Payments by the due date of a bill due in the 180 days ending on D, paid on or after its issue date.
+    "payments": RawWindow(
+        "paid_date between $window_start and $window_end or paid_date is null", 180 + MAX_DAYS_BILL_TO_DUE
+    ),
     "care_contacts": RawWindow(
         "cast(contact_ts as date) between $window_start and $window_end or contact_ts is null", 90
     ),

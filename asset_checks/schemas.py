@@ -26,6 +26,7 @@ import polars as pl
 
 from source_contract.raw_tables import (
     BROADBAND_TIERS,
+    MAX_DAYS_BILL_TO_DUE,
     MOBILE_PLAN_TYPES,
     PRODUCTS,
     RAW_TABLES,
@@ -390,7 +391,13 @@ RAW_ROW_RULES: dict[str, dict[str, pl.Expr]] = {
     },
     "tv_viewing_weekly": {"week_ending is a Sunday": pl.col("week_ending").dt.weekday() == 7},
     "broadband_usage_weekly": {"week_ending is a Sunday": pl.col("week_ending").dt.weekday() == 7},
-    "bills": {"due_date on or after bill_date": pl.col("due_date") >= pl.col("bill_date")},
+    "bills": {
+        "due_date on or after bill_date": pl.col("due_date") >= pl.col("bill_date"),
+        # The payments look-back of the daily models rests on it (source_contract.raw_tables).
+        f"due_date at most {MAX_DAYS_BILL_TO_DUE} days after bill_date": (
+            (pl.col("due_date") - pl.col("bill_date")).dt.total_days() <= MAX_DAYS_BILL_TO_DUE
+        ),
+    },
     "fault_tickets": {"resolved_ts on or after opened_ts": pl.col("resolved_ts") >= pl.col("opened_ts")},
 }
 

@@ -55,6 +55,12 @@ LOAD_PARTITION = "loaded_at"
 C = RawColumn
 LOADED_AT = C("loaded_at", "TIMESTAMP", "When the row landed in the warehouse (UTC)")
 
+# A bill is due at most this many days after it is issued (the gate rejects a later due date), and payments clear
+# against issued bills. So every payment a late-payment count can use (bills due in the 180 days ending on D) cleared
+# in the 180 + MAX_DAYS_BILL_TO_DUE days ending on D: the payments look-back of the daily models (dbt macro
+# raw_partition_bound) and of the gate (asset_checks/raw_contract.RAW_WINDOWS).
+MAX_DAYS_BILL_TO_DUE = 60
+
 RAW_TABLES: tuple[RawTable, ...] = (
     RawTable(
         "customers",
@@ -173,7 +179,10 @@ RAW_TABLES: tuple[RawTable, ...] = (
             C("customer_id", "VARCHAR", "Billed customer"),
             C("product", "VARCHAR", "mobile, tv or broadband"),
             C("bill_date", "DATE", "Date the bill was issued (monthly)"),
-            C("due_date", "DATE", "Payment due date"),
+            C(
+                "due_date", "DATE",
+                f"Payment due date: on or after bill_date, at most {MAX_DAYS_BILL_TO_DUE} days after it",
+            ),
             C("amount", "DOUBLE", "Billed amount including out-of-bundle charges"),
             LOADED_AT,
         ),
@@ -188,7 +197,10 @@ RAW_TABLES: tuple[RawTable, ...] = (
             C("payment_id", "VARCHAR", "Payment key"),
             C("bill_id", "VARCHAR", "Bill paid"),
             C("customer_id", "VARCHAR", "Paying customer"),
-            C("paid_date", "DATE", "Date the payment cleared"),
+            C(
+                "paid_date", "DATE",
+                "Date the payment cleared: on or after the bill's bill_date (payments clear against issued bills)",
+            ),
             C("amount", "DOUBLE", "Amount paid"),
             LOADED_AT,
         ),

@@ -12,12 +12,16 @@
     outages           28: outage minutes of the 28 days ending on D.
     fault tickets,    90: tickets, contacts and complaints of the 90 days ending on D.
     care contacts
-    bills, payments  366: the billing features read the bills issued in the 6 months ending on D or due in the
+    bills            366: the billing features read the bills issued in the 6 months ending on D or due in the
                           180 days ending on D, and a bill shock compares a bill with the three bills of the
                           same product before it; with monthly bills those lie within the 9 months before D.
                           A year leaves three more months for a bill due long after it was issued or a gap in
-                          a customer's billing; a first payment made more than 6 months before its bill was
-                          due is outside the contract (payments clear against issued bills).
+                          a customer's billing.
+    payments         240: a bill counts as late when no payment cleared by its due date, and the bills counted
+                          are due in the 180 days ending on D. Payments clear against issued bills, and a bill
+                          is due at most 60 days after it was issued (source contract, MAX_DAYS_BILL_TO_DUE,
+                          checked by the gate), so every payment that can clear such a bill by its due date
+                          cleared in the 240 days ending on D; a later one cannot make it on time.
 
   Filtering before the latest-load deduplication (macro latest_rows) is exact for the usage tables:
   week_ending is part of their grain, so every delivery of a week passes or fails together. The other tables'
@@ -35,7 +39,7 @@
         'fault_tickets': ('opened_ts', 'timestamp', 90),
         'care_contacts': ('contact_ts', 'timestamp', 90),
         'bills': ('bill_date', 'date', 366),
-        'payments': ('paid_date', 'date', 366),
+        'payments': ('paid_date', 'date', 240),
     } -%}
     {%- if table not in lookbacks -%}
         {{ exceptions.raise_compiler_error("raw table " ~ table ~ " has no partition bound") }}

@@ -153,10 +153,11 @@ def test_a_row_altered_in_an_old_load_fails_the_gate(pipeline_warehouse, tmp_pat
     old = DAY - timedelta(days=300)  # older than the gate's look-back of bills before the record (190 days)
     with duckdb.connect(str(path)) as con:
         loaded = alter_one_bill(con, old)
+        # Payments are read for 240 days (the late-payment window and the longest due date after issue).
         con.execute(
             "delete from raw.payments where payment_id = "
             "(select min(payment_id) from raw.payments where paid_date = ?)",
-            [old],
+            [DAY - timedelta(days=220)],
         )
     report = evaluate_raw_contract(RecordingDuckDBWarehouse(path=str(path)), DAY, DAY)
     assert set(report.failed) == {table_check_name("bills"), table_check_name("payments")}

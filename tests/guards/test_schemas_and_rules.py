@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import dagster as dg
 import polars as pl
@@ -23,7 +23,7 @@ from asset_checks.schemas import (
 from asset_checks.trust_signal_guard import trust_signal_violations, validate_trust_signal
 from asset_checks.validation import validate_frame
 from asset_checks.violations import Violation, check_result
-from source_contract.raw_tables import RAW_TABLES
+from source_contract.raw_tables import MAX_DAYS_BILL_TO_DUE, RAW_TABLES
 from tests.guards import frames
 from trust_assets.config import COHORTS, feature_names
 from trust_assets.scoring.reference_stats import RULER_SCHEMA, ruler_fingerprint
@@ -279,6 +279,26 @@ def test_raw_schema_reports_each_kind_of_bad_input() -> None:
 
     backwards = _bills().with_columns(pl.Series("due_date", [date(2026, 1, 1), date(2026, 2, 15), date(2026, 2, 15)]))
     assert _one(validate_frame(backwards, schema, "raw.bills"), None, "due_date on or after bill_date")
+
+    # Due 60 days after issue is within the contract, 61 days is not: the payments look-back rests on it.
+    due = [date(2026, 2, 1) + timedelta(days=d) for d in (60, 61, 14)]
+    late_due = validate_frame(_bills().with_columns(pl.Series("due_date", due)), schema, "raw.bills")
+    assert _one(late_due, None, f"due_date at most {MAX_DAYS_BILL_TO_DUE} days after bill_date").failing_rows == 1
+    assert len(late_due) == 1
+
+
+def test_the_payments_look_back_follows_the_due_date_rule() -> None:
+    """The gate and the daily models read the payments of 180 + MAX_DAYS_BILL_TO_DUE days: the late-payment window
+    (bills due in the 180 days ending on D) plus the longest a bill may be due after it was issued."""
+    import re
+
+    from asset_checks.raw_contract import RAW_WINDOWS
+    from trust_assets.dbt_project import DBT_PROJECT_DIR
+
+    assert RAW_WINDOWS["payments"].lookback_days == 180 + MAX_DAYS_BILL_TO_DUE
+    macro = (DBT_PROJECT_DIR / "macros" / "raw_partitions.sql").read_text()
+    (days,) = re.findall(r"'payments': \('paid_date', 'date', (\d+)\)", macro)
+    assert int(days) == 180 + MAX_DAYS_BILL_TO_DUE
 
 
 def test_raw_schema_future_dates_and_engine_dtypes() -> None:
