@@ -5,8 +5,10 @@ models), the day before ``--day`` is first built, scored and validated when it i
 would have left it), then the run of ``--day`` issues its statements, each stage recorded:
 
 1. dbt: ``dbt build`` of the daily models for the day, as the Dagster asset runs it; each model's compiled SQL
-   and each data test's, transpiled to BigQuery, plus the two statements dbt-bigquery's insert_overwrite adds
-   per model (the partitions to replace, read from its temporary table, and the MERGE that reads all of it).
+   and each data test's, transpiled to BigQuery, plus what dbt-bigquery's insert_overwrite reads beyond the
+   model's query, derived from each model's config as the project parses it for the ``bigquery`` target
+   (``_insert_overwrite``): with the daily models' dynamic partitions, the read of the partitions to replace
+   from the temporary table and the MERGE's read of all of it.
 2. the raw-contract gate and its records (validated loads, the distribution guard's quantiles), through a
    warehouse that answers INFORMATION_SCHEMA.PARTITIONS as BigQuery does (tests/guards/test_partition_metadata.py),
    so the load checksums skip the partitions proved untouched and the distribution guard takes their quantiles
@@ -176,6 +178,7 @@ def dbt_statements(path: Path, day: date) -> tuple[list[Issued], dict[str, Any]]
         _dbt(path, day, "build", Path(target))
         results = json.loads(Path(target, "run_results.json").read_text())["results"]
         manifest = json.loads(Path(target, "manifest.json").read_text())
+    bigquery = bigquery_model_configs()
     issued: list[Issued] = []
     for result in results:
         node = manifest["nodes"].get(result["unique_id"], {})
@@ -184,24 +187,67 @@ def dbt_statements(path: Path, day: date) -> tuple[list[Issued], dict[str, Any]]
             continue
         if node.get("resource_type") == "model":
             issued.append(Issued("dbt", node["name"], _to_bigquery(code)))
-            issued += _insert_overwrite(node, day)
+            if node["unique_id"] in bigquery:
+                issued += _insert_overwrite(node, bigquery[node["unique_id"]], day)
         else:
             issued.append(Issued("dbt", f"tests of {_tested_model(node)}", _to_bigquery(code)))
     return issued, manifest
 
 
-def _insert_overwrite(node: Mapping[str, Any], day: date) -> list[Issued]:
-    """dbt-bigquery's dynamic insert_overwrite after the model's query: the partitions to replace (from the
-    temporary table) and the MERGE that inserts the temporary table's rows (the target's partitions were emptied
-    by the pre-hook's DELETE of whole partitions, which is free). The temporary table holds exactly the day's
-    rows of the model, so they are measured on the model's own partition of the day."""
+def bigquery_model_configs() -> dict[str, dict[str, Any]]:
+    """The config of each incremental model as dbt parses the project for the ``bigquery`` target: parsing needs
+    no credentials, and the window is read only at execution, so the config is the same for every day."""
+    from trust_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
+    from trust_assets.partitions import fixed_vars_arguments
+
+    env = {**os.environ, "TRUST_BQ_PROJECT": "example-project", "GOOGLE_APPLICATION_CREDENTIALS": "",
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    with tempfile.TemporaryDirectory(prefix="bytes-dbt-bigquery-") as tmp:
+        args = [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+                str(DBT_PROJECT_DIR), "--target", "bigquery", "--target-path", str(Path(tmp, "target")),
+                "--log-path", str(Path(tmp, "logs")), *fixed_vars_arguments()]
+        done = subprocess.run(args, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, env=env)
+        if done.returncode:
+            # The usual cause: no dbt-bigquery, which requirements-bigquery.lock brings and requirements.lock not.
+            raise MeasurementError("dbt parse for the bigquery target failed (install requirements-bigquery.lock: "
+                                   f"TRUST_TARGET=bigquery bash scripts/dev.sh setup): {done.stdout[-500:]}")
+        nodes = json.loads(Path(tmp, "target", "manifest.json").read_text())["nodes"]
+    return {key: node["config"] for key, node in nodes.items()
+            if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"}
+
+
+def _insert_overwrite(node: Mapping[str, Any], config: Mapping[str, Any], day: date) -> list[Issued]:
+    """What dbt-bigquery 1.11's incremental materialisation reads with insert_overwrite on an existing table
+    beyond the model's query, which is billed once as the model's line whether it fills the temporary table or
+    sits inline in the MERGE (macros incremental.sql and incremental_strategy/insert_overwrite.sql):
+
+    - a temporary table of the model's rows is created first unless on_schema_change is 'ignore' (the enforced
+      contracts allow only 'fail' or 'append_new_columns'); the dynamic and copy_partitions paths create it anyway;
+    - dynamic (no ``partitions``): the partitions to replace, read from the temporary table (``select distinct``
+      with copy_partitions, ``array_agg(distinct ...)`` in the MERGE script); static takes them from the
+      literals alone, read from no table;
+    - copy_partitions: one copy job per partition, which bills nothing, and no MERGE;
+    - otherwise the MERGE, whose USING is the temporary table when there is one, else the model's query inline.
+
+    The MERGE's own target is not billed: the pre-hook's DELETE of the window's whole partitions (free) has emptied
+    it. The temporary table holds the model's rows of the window, measured on the model's own partitions: the
+    config's ``partitions`` when static, else the day."""
+    if config.get("incremental_strategy") != "insert_overwrite":
+        raise MeasurementError(f"{node['name']} is not insert_overwrite on BigQuery: its statements are not modelled")
     table = f"{node['schema']}.{node['alias'] or node['name']}"
-    where = f"WHERE snapshot_date = DATE '{day.isoformat()}'"
-    return [
-        Issued("dbt", node["name"], f"SELECT ARRAY_AGG(DISTINCT snapshot_date) FROM {table} {where}",
-               note="temporary table: partitions to replace"),
-        Issued("dbt", node["name"], f"SELECT * FROM {table} {where}", note="temporary table: MERGE"),
-    ]
+    partitions = list(config.get("partitions") or [])
+    where = (f"WHERE snapshot_date IN ({', '.join(partitions)})" if partitions
+             else f"WHERE snapshot_date = DATE '{day.isoformat()}'")
+    copy = (config.get("partition_by") or {}).get("copy_partitions") is True  # the macros test `is true`
+    temporary = copy or not partitions or config.get("on_schema_change", "ignore") != "ignore"
+    issued = []
+    if not partitions:
+        read = "DISTINCT snapshot_date" if copy else "ARRAY_AGG(DISTINCT snapshot_date)"
+        issued.append(Issued("dbt", node["name"], f"SELECT {read} FROM {table} {where}",
+                             note="temporary table: partitions to replace"))
+    if temporary and not copy:
+        issued.append(Issued("dbt", node["name"], f"SELECT * FROM {table} {where}", note="temporary table: MERGE"))
+    return issued
 
 
 # --- stages 2 and 3: the recorded Python statements -------------------------------------------------------------

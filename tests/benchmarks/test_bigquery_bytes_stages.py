@@ -1,15 +1,18 @@
 """benchmarks/bigquery_bytes.py measures the whole daily job: its four stages together run exactly the steps of
-daily_trust_job, stage 4 without running dbt again, and the printed whole-run total is the sum of the four stages.
+daily_trust_job, stage 4 without running dbt again, and the printed whole-run total is the sum of the four stages;
+stage 1 bills what dbt-bigquery's insert_overwrite sends for each daily model's config as parsed for BigQuery.
 The benchmark itself takes a minute on a prepared warehouse and is not run here."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from benchmarks import bigquery_bytes as bb
 from benchmarks.bigquery_bytes import GIB, Line
+from resources.bigquery_billing import Catalogue, Partitioning, query_reads
 from trust_assets.assets.dbt_models import trust_dbt_daily_models
 
 DBT_TABLES = ("customer_360_definition", "mobile_features", "tv_features", "broadband_features")
@@ -58,3 +61,76 @@ def test_the_whole_run_is_the_sum_of_the_four_stages_in_gib_and_gb(capsys: pytes
     assert whole.split()[-2:] == ["405.00", "GB"]  # 135 GB x 3
     assert f"{135 * 10**9 * 3 / GIB:.2f} GiB" in whole
     assert "  not measured: a shadow scoring" in out
+
+
+DAY = date(2026, 2, 28)
+MERGE = "temporary table: MERGE"
+PARTITIONS_READ = "temporary table: partitions to replace"
+# The BigQuery config's partitions, as dbt-bigquery's static mode takes them (DATE literals).
+STATIC = [f"date '{DAY + timedelta(days=i)}'" for i in range(3)]
+COLUMNS = {"snapshot_date": "DATE", "customer_id": "VARCHAR", "feature": "DOUBLE"}
+
+
+@pytest.fixture(scope="module")
+def bigquery_configs() -> dict[str, dict[str, Any]]:
+    """The incremental models' configs as dbt parses the project for BigQuery."""
+    return bb.bigquery_model_configs()
+
+
+def _node(unique_id: str) -> dict[str, Any]:
+    name = unique_id.split(".")[-1]
+    return {"name": name, "schema": "analytics", "alias": name}
+
+
+def _reads(sql: str, table: str) -> tuple[frozenset[str], set[date]]:
+    """The columns and partitions of ``analytics.<table>`` one statement bills, as the billing rule reads them."""
+    catalogue = Catalogue(columns={("analytics", table): COLUMNS},
+                          partitioning={("analytics", table): Partitioning("snapshot_date")})
+    (query,) = query_reads(sql, catalogue)
+    (read,) = query.reads
+    assert read.name == f"analytics.{table}", sql
+    days: set[date] = set()
+    for bounds in read.days:
+        assert bounds.first is not None and bounds.last is not None, sql  # never every partition
+        days |= {bounds.first + timedelta(days=i) for i in range((bounds.last - bounds.first).days + 1)}
+    return read.columns, days
+
+
+@pytest.mark.parametrize(
+    ("change", "notes", "merged_days"),
+    [
+        # Without copy_partitions the MERGE script reads the partitions, then all of the temporary table.
+        ({"copy_partitions": False}, [PARTITIONS_READ, MERGE], {DAY}),
+        # The dynamic MERGE script creates the temporary table even when on_schema_change would not.
+        ({"copy_partitions": False, "on_schema_change": "ignore"}, [PARTITIONS_READ, MERGE], {DAY}),
+        # Copies bill nothing: dynamic reads only which partitions to copy, static takes them from the literals.
+        ({"copy_partitions": True}, [PARTITIONS_READ], set()),
+        ({"partitions": STATIC, "copy_partitions": True}, [], set()),
+        # Static MERGE: from the temporary table for exactly the listed partitions, or inline (the model's line).
+        ({"partitions": STATIC, "copy_partitions": False}, [MERGE], {DAY + timedelta(days=i) for i in range(3)}),
+        ({"partitions": STATIC, "copy_partitions": False, "on_schema_change": "ignore"}, [], set()),
+    ],
+)
+def test_insert_overwrite_statements_follow_the_config(
+    bigquery_configs: dict[str, dict[str, Any]], change: dict[str, Any], notes: list[str], merged_days: set[date],
+) -> None:
+    """What dbt-bigquery's materialisation issues for variants of the same model's parsed config (its macros
+    incremental.sql and insert_overwrite.sql); each variant sets copy_partitions itself."""
+    key = "model.trust_index.mobile_features"
+    config = {**bigquery_configs[key], **{k: v for k, v in change.items() if k != "copy_partitions"}}
+    if "copy_partitions" in change:
+        config["partition_by"] = {**config["partition_by"], "copy_partitions": change["copy_partitions"]}
+    issued = bb._insert_overwrite(_node(key), config, DAY)
+    assert [item.note for item in issued] == notes
+    for item in issued:
+        columns, days = _reads(item.sql, "mobile_features")
+        if item.note == PARTITIONS_READ:
+            assert (columns, days) == (frozenset({"snapshot_date"}), {DAY}), item.sql
+        else:
+            assert (columns, days) == (frozenset(COLUMNS), merged_days), item.sql
+
+
+def test_a_model_that_is_not_insert_overwrite_is_refused(bigquery_configs: dict[str, dict[str, Any]]) -> None:
+    key = "model.trust_index.tv_features"
+    with pytest.raises(bb.MeasurementError, match="tv_features is not insert_overwrite"):
+        bb._insert_overwrite(_node(key), {**bigquery_configs[key], "incremental_strategy": "merge"}, DAY)
