@@ -7,8 +7,8 @@ would have left it), then the run of ``--day`` issues its statements, each stage
 1. dbt: ``dbt build`` of the daily models for the day, as the Dagster asset runs it; each model's compiled SQL
    and each data test's, transpiled to BigQuery, plus what dbt-bigquery's insert_overwrite reads beyond the
    model's query, derived from each model's config as the project parses it for the ``bigquery`` target
-   (``_insert_overwrite``): with the daily models' dynamic partitions, the read of the partitions to replace
-   from the temporary table and the MERGE's read of all of it.
+   (``_insert_overwrite``): with the daily models' dynamic partitions and ``copy_partitions``, the read of the
+   partitions to replace from the temporary table; the copy jobs that replace them bill nothing.
 2. the raw-contract gate and its records (validated loads, the distribution guard's quantiles), through a
    warehouse that answers INFORMATION_SCHEMA.PARTITIONS as BigQuery does (tests/guards/test_partition_metadata.py),
    so the load checksums skip the partitions proved untouched and the distribution guard takes their quantiles

@@ -96,6 +96,23 @@ def _reads(sql: str, table: str) -> tuple[frozenset[str], set[date]]:
     return read.columns, days
 
 
+def test_copy_partitions_bill_the_partitions_to_replace_and_no_merge(
+    bigquery_configs: dict[str, dict[str, Any]],
+) -> None:
+    """The daily models' parsed config: dynamic insert_overwrite with copy_partitions. dbt-bigquery reads which
+    partitions the temporary table holds (its partition column, for the day) and copies each into the target
+    with a copy job, which bills nothing: no MERGE reads the temporary table."""
+    assert {key.split(".")[-1] for key in bigquery_configs} == set(DBT_TABLES) | {"int_common_features"}
+    for key, config in bigquery_configs.items():
+        name = key.split(".")[-1]
+        assert (config["incremental_strategy"], config["partition_by"]["copy_partitions"]) == ("insert_overwrite",
+                                                                                                True), name
+        assert config.get("partitions") is None and config["on_schema_change"] == "fail", name
+        issued = bb._insert_overwrite(_node(key), config, DAY)
+        assert [item.note for item in issued] == [PARTITIONS_READ], name
+        assert _reads(issued[0].sql, name) == (frozenset({"snapshot_date"}), {DAY}), issued[0].sql
+
+
 @pytest.mark.parametrize(
     ("change", "notes", "merged_days"),
     [

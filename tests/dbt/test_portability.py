@@ -84,7 +84,8 @@ def test_compiled_check_rejects_a_duckdb_only_construct(built_warehouse: Path, d
 
 
 def test_project_parses_for_the_bigquery_target(dbt_sandbox: DbtSandbox, tmp_path: Path) -> None:
-    """The BigQuery profile renders from the environment alone, and the daily models get BigQuery's strategy."""
+    """The BigQuery profile renders from the environment alone, and the daily models get BigQuery's strategy:
+    dynamic insert_overwrite whose partitions are copied from the temporary table (copy jobs bill nothing)."""
     sandbox = DbtSandbox(tmp_path)
     env = {"TRUST_BQ_PROJECT": "example-project", "TRUST_BQ_DATASET": "analytics", "TRUST_BQ_LOCATION": "EU",
            "GOOGLE_APPLICATION_CREDENTIALS": ""}
@@ -100,9 +101,14 @@ def test_project_parses_for_the_bigquery_target(dbt_sandbox: DbtSandbox, tmp_pat
     }
     for model in sorted(incremental):
         daily = manifest["nodes"][f"model.trust_index.{model}"]["config"]
-        # Atomic per partition: insert_overwrite replaces whole snapshot_date partitions in one MERGE.
+        # Atomic per partition: insert_overwrite replaces whole snapshot_date partitions, one copy job each.
         assert daily["incremental_strategy"] == "insert_overwrite", model
-        assert daily["partition_by"] == {"field": "snapshot_date", "data_type": "date", "granularity": "day"}, model
+        assert daily["partition_by"] == {"field": "snapshot_date", "data_type": "date", "granularity": "day",
+                                         "copy_partitions": True}, model
         assert daily["cluster_by"] == ["customer_id"], model
+        # Dynamic: the partitions come from the temporary table, which on_schema_change 'fail' (the enforced
+        # contract's requirement) makes dbt create; its contract columns make its schema the target's.
+        assert daily.get("partitions") is None, model
+        assert (daily["on_schema_change"], daily["contract"]["enforced"]) == ("fail", True), model
     columns = manifest["nodes"]["model.trust_index.mobile_features"]["columns"]
     assert columns["data_gb_28d"]["data_type"] == "float64" and columns["customer_id"]["data_type"] == "string"
