@@ -1,7 +1,8 @@
 """Asset checks on the product tables, as the UI shows them.
 
 Daily tables get partition-aware checks: each reads only the partition window's rows, in the warehouse (a
-single-run backfill checks its whole range in one query). Checks whose failure must stop downstream work are
+single-run backfill checks its whole range in one query), and the checks of a table run as one step on one read
+of it (asset_checks/window_reads.py). Checks whose failure must stop downstream work are
 ``blocking=True`` and fail with ERROR severity; trend checks warn. docs/checks.md lists every check with its
 severity and the reason for it.
 """
@@ -15,20 +16,10 @@ import dagster as dg
 import pandera.polars as pa
 import polars as pl
 
-from asset_checks import rules
-from asset_checks.daily_checks import Evaluation, daily_check
-from asset_checks.reads import (
-    MissingTable,
-    feature_table,
-    read_coverage_problems,
-    read_daily_counts,
-    read_missing_shares,
-    read_schema_columns,
-    read_table,
-    read_window,
-)
+from asset_checks import rules, window_reads
+from asset_checks.daily_checks import DailyCheck, Evaluation, daily_checks
+from asset_checks.reads import MissingTable, feature_table, read_table
 from asset_checks.schemas import (
-    TYPE_ONLY_COLUMNS,
     Customer360Schema,
     ModelRegistrySchema,
     ModelWeightsSchema,
@@ -37,10 +28,11 @@ from asset_checks.schemas import (
     feature_model,
 )
 from asset_checks.violations import Violation, check_result
+from asset_checks.window_reads import WindowReads
+from asset_checks.windows import window_of
 from resources.warehouse import WarehouseResource
 from trust_assets.config import COHORTS, SETTINGS, Cohort, feature_names
 from trust_assets.partitions import DAILY_PARTITIONS
-from trust_assets.store.signal import versions_used
 from trust_assets.tables import CUSTOMER_360, MODEL_REGISTRY, MODEL_WEIGHTS, RULER, RULER_ISSUES, TRUST_SIGNAL
 
 ERROR = dg.AssetCheckSeverity.ERROR
@@ -68,172 +60,203 @@ def schema_check_violations(
     comes from the catalogue). A window that fails is read whole again, so its violations and example rows are
     those of the whole rows. BigQuery bills the columns a query names: the normal, passing day bills fewer.
     """
-    narrow = read_schema_columns(warehouse, table, start, end, model.to_schema(), TYPE_ONLY_COLUMNS.get(table, ()))
-    if narrow is not None and not rules.schema_violations(narrow, model, table):
-        return []
-    return rules.schema_violations(read_window(warehouse, table, start, end), model, table)
+    return window_reads.schema_violations(WindowReads(warehouse, start, end), table, model, start, end)
 
 
-# --- check factories for the daily tables -------------------------------------------------------------------------
-def _schema_check(table: str, model: type[pa.DataFrameModel]) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=dg.AssetKey(table),
-        name="schema",
-        partitions_def=DAILY_PARTITIONS,
-        blocking=True,
-        description=(
-            f"The partition's rows of {table} match its Pandera schema (asset_checks/schemas.py): columns and "
-            "types, non-null keys, unique grain, allowed values and ranges."
-        ),
-    )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
-        def evaluate(start: date, end: date) -> Evaluation:
-            return schema_check_violations(warehouse, table, model, start, end), ERROR
-
-        yield from daily_check(context, evaluate, lambda day: f"{table} matches its schema for {day}.")
-
-    return _check
+# --- the checks of the daily tables -------------------------------------------------------------------------------
+# The checks of a table run as one step and share its reads (asset_checks/window_reads.py): each column of the
+# window is read, and billed, once per step instead of once per check. A step holds checks whose assets have the
+# same downstream assets, so a failed blocking check blocks exactly what it blocked as a step of its own.
+_TOLERANCE = SETTINGS.monitoring.row_count_tolerance
+_MAX_DROP = SETTINGS.raw_guards.max_published_row_drop
+_MISSING_LIMIT = SETTINGS.monitoring.max_missing_share
 
 
-def _row_count_check(table: str) -> dg.AssetChecksDefinition:
-    tolerance = SETTINGS.monitoring.row_count_tolerance
-    max_drop = SETTINGS.raw_guards.max_published_row_drop
-
-    @dg.asset_check(
-        asset=dg.AssetKey(table),
-        name="row_count_stable",
-        partitions_def=DAILY_PARTITIONS,
-        # Blocks when a day is empty or collapsed (ERROR); a moved count warns and lets the day through.
-        blocking=True,
-        description=(
-            f"Each day's row count of {table} is within {tolerance:.0%} of the previous day's "
-            "(MonitoringSettings.row_count_tolerance). WARN when it moved; ERROR when a day is empty or "
-            f"fell more than {max_drop:.0%} (RawGuardSettings.max_published_row_drop)."
-        ),
-    )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
-        def evaluate(start: date, end: date) -> Evaluation:
-            counts = read_daily_counts(warehouse, table, start, end)
-            found, unusable = rules.row_count_violations(counts, start, end, tolerance, table, max_drop)
-            return found, ERROR if unusable else WARN
-
-        yield from daily_check(context, evaluate, lambda day: f"{table} row count is stable for {day}.")
-
-    return _check
+def _spec(table: str, name: str, blocking: bool, description: str) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(name, asset=dg.AssetKey(table), description=description, blocking=blocking,
+                             partitions_def=DAILY_PARTITIONS)
 
 
-def _feature_coverage_check(cohort: Cohort) -> dg.AssetChecksDefinition:
+def _schema_spec(table: str) -> dg.AssetCheckSpec:
+    return _spec(table, "schema", True, (
+        f"The partition's rows of {table} match its Pandera schema (asset_checks/schemas.py): columns and "
+        "types, non-null keys, unique grain, allowed values and ranges."
+    ))
+
+
+def _row_count_spec(table: str) -> dg.AssetCheckSpec:
+    # Blocks when a day is empty or collapsed (ERROR); a moved count warns and lets the day through.
+    return _spec(table, "row_count_stable", True, (
+        f"Each day's row count of {table} is within {_TOLERANCE:.0%} of the previous day's "
+        "(MonitoringSettings.row_count_tolerance). WARN when it moved; ERROR when a day is empty or "
+        f"fell more than {_MAX_DROP:.0%} (RawGuardSettings.max_published_row_drop)."
+    ))
+
+
+def _coverage_spec(cohort: Cohort) -> dg.AssetCheckSpec:
     table = feature_table(cohort)
-
-    @dg.asset_check(
-        asset=dg.AssetKey(table),
-        name="covers_customer_360",
-        partitions_def=DAILY_PARTITIONS,
-        blocking=True,
-        description=(
-            f"{table} has exactly one row per customer holding {cohort.value} in customer_360_definition "
-            "(has_" + cohort.value + ") on each day, and no other rows."
-        ),
-    )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
-        def evaluate(start: date, end: date) -> Evaluation:
-            # Compared in the warehouse: only keys that break the rule come back.
-            problems = read_coverage_problems(warehouse, table, start, end, [cohort.value])
-            what = f"every customer with has_{cohort.value} in customer_360_definition"
-            return rules.key_count_violations(problems, table, what), ERROR
-
-        yield from daily_check(context, evaluate, lambda day: f"{table} covers every {cohort.value} holder for {day}.")
-
-    return _check
+    return _spec(table, "covers_customer_360", True, (
+        f"{table} has exactly one row per customer holding {cohort.value} in customer_360_definition "
+        "(has_" + cohort.value + ") on each day, and no other rows."
+    ))
 
 
-def _missing_share_check(cohort: Cohort) -> dg.AssetChecksDefinition:
-    table = feature_table(cohort)
-    limit = SETTINGS.monitoring.max_missing_share
-    features = feature_names(cohort)
-
-    @dg.asset_check(
-        asset=dg.AssetKey(table),
-        name="missing_share",
-        partitions_def=DAILY_PARTITIONS,
-        blocking=False,
-        description=(
-            f"Per day and feature, at most {limit:.0%} of {table}'s values are missing (NULL or not finite; "
-            "MonitoringSettings.max_missing_share). Missing values score at the reference mean, so a higher "
-            "share flattens scores: WARN."
-        ),
-    )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
-        def evaluate(start: date, end: date) -> Evaluation:
-            # Aggregated in the warehouse: one row per day instead of the partition.
-            shares = read_missing_shares(warehouse, table, start, end, features)
-            return rules.share_violations(shares, features, limit, table), WARN
-
-        yield from daily_check(context, evaluate, lambda day: f"{table} missing shares within {limit:.0%} for {day}.")
-
-    return _check
+def _missing_share_spec(cohort: Cohort) -> dg.AssetCheckSpec:
+    return _spec(feature_table(cohort), "missing_share", False, (
+        f"Per day and feature, at most {_MISSING_LIMIT:.0%} of {feature_table(cohort)}'s values are missing (NULL "
+        "or not finite; MonitoringSettings.max_missing_share). Missing values score at the reference mean, so a "
+        "higher share flattens scores: WARN."
+    ))
 
 
-@dg.asset_check(
-    asset=dg.AssetKey(TRUST_SIGNAL),
-    name="scored_once_per_product",
-    partitions_def=DAILY_PARTITIONS,
-    blocking=True,
-    description=(
+TRUST_SIGNAL_SPECS = [
+    _schema_spec(TRUST_SIGNAL),
+    _spec(TRUST_SIGNAL, "scored_once_per_product", True, (
         "Every customer active on a day (a customer_360_definition row) is scored exactly once per product "
         "held (has_mobile, has_tv, has_broadband), and nobody else is scored."
-    ),
-)
-def trust_signal_coverage(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
-    def evaluate(start: date, end: date) -> Evaluation:
-        problems = read_coverage_problems(warehouse, TRUST_SIGNAL, start, end, [c.value for c in COHORTS])
-        what = "every customer holding the product in customer_360_definition"
-        return rules.key_count_violations(problems, TRUST_SIGNAL, what), ERROR
-
-    yield from daily_check(context, evaluate, lambda day: f"Every holder scored exactly once per product for {day}.")
-
-
-@dg.asset_check(
-    asset=dg.AssetKey(TRUST_SIGNAL),
-    name="provenance",
-    partitions_def=DAILY_PARTITIONS,
-    blocking=True,
-    description=(
+    )),
+    _spec(TRUST_SIGNAL, "provenance", True, (
         "Every row names a registered model version of its cohort and an issued ruler version whose content "
         "is unchanged since it was issued (fingerprint in ruler_issues)."
-    ),
-)
-def trust_signal_provenance(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
-    def evaluate(start: date, end: date) -> Evaluation:
-        used = _versions_used(warehouse, start, end)
-        registry = read_table(warehouse, MODEL_REGISTRY).select("model_version", "cohort")
-        found: list[Violation] = []
-        unknown = used.join(registry, on=["model_version", "cohort"], how="anti")
-        if unknown.height:
-            found.append(Violation(TRUST_SIGNAL, "model_version", "a registered model version of the row's cohort",
-                                   int(unknown["rows"].sum()), unknown))
-        ruler = read_table(warehouse, RULER)
-        issues = read_table(warehouse, RULER_ISSUES)
-        versions = used["ruler_version"].unique().to_list()
-        not_issued = used.filter(~pl.col("ruler_version").is_in(issues["ruler_version"].to_list()))
-        if not_issued.height:
-            found.append(Violation(TRUST_SIGNAL, "ruler_version", "an issued ruler version",
-                                   int(not_issued["rows"].sum()), not_issued))
-        found += rules.fingerprint_violations(
-            ruler.filter(pl.col("ruler_version").is_in(versions)),
-            issues.filter(pl.col("ruler_version").is_in(versions)),
-        )
-        return found, ERROR
+    )),
+    _row_count_spec(TRUST_SIGNAL),
+]
+CUSTOMER_360_SPECS = [_schema_spec(CUSTOMER_360), _row_count_spec(CUSTOMER_360)]
+FEATURE_SPECS = [
+    spec
+    for c in COHORTS
+    for spec in (_schema_spec(feature_table(c)), _coverage_spec(c), _missing_share_spec(c),
+                 _row_count_spec(feature_table(c)))
+]
 
-    yield from daily_check(
-        context, evaluate, lambda day: f"Model and ruler versions are registered and intact for {day}."
+
+def _key(table: str, name: str) -> dg.AssetCheckKey:
+    return dg.AssetCheckKey(dg.AssetKey(table), name)
+
+
+def _table_checks(reads: WindowReads, table: str, model: type[pa.DataFrameModel]) -> dict[dg.AssetCheckKey, DailyCheck]:
+    """schema and row_count_stable of a daily table, on the step's reads."""
+    def schema(start: date, end: date) -> Evaluation:
+        return window_reads.schema_violations(reads, table, model, start, end), ERROR
+
+    def row_count(start: date, end: date) -> Evaluation:
+        counts = window_reads.daily_counts(reads, table, model, start, end)
+        found, unusable = rules.row_count_violations(counts, start, end, _TOLERANCE, table, _MAX_DROP)
+        return found, ERROR if unusable else WARN
+
+    return {
+        _key(table, "schema"): DailyCheck(schema, lambda day: f"{table} matches its schema for {day}."),
+        _key(table, "row_count_stable"): DailyCheck(row_count, lambda day: f"{table} row count is stable for {day}."),
+    }
+
+
+def _feature_checks(
+    reads: WindowReads, cohort: Cohort, holder_cohorts: list[str]
+) -> dict[dg.AssetCheckKey, DailyCheck]:
+    table, model, features = feature_table(cohort), feature_model(cohort), feature_names(cohort)
+    what = f"every customer with has_{cohort.value} in customer_360_definition"
+
+    def coverage(start: date, end: date) -> Evaluation:
+        return window_reads.coverage_violations(
+            reads, table, model, [cohort.value], what, start, end, holder_cohorts
+        ), ERROR
+
+    def missing_share(start: date, end: date) -> Evaluation:
+        return window_reads.missing_share_violations(
+            reads, table, model, features, _MISSING_LIMIT, start, end
+        ), WARN
+
+    checks = _table_checks(reads, table, model)
+    return {
+        _key(table, "schema"): checks[_key(table, "schema")],
+        _key(table, "covers_customer_360"): DailyCheck(
+            coverage, lambda day: f"{table} covers every {cohort.value} holder for {day}."
+        ),
+        _key(table, "missing_share"): DailyCheck(
+            missing_share, lambda day: f"{table} missing shares within {_MISSING_LIMIT:.0%} for {day}."
+        ),
+        _key(table, "row_count_stable"): checks[_key(table, "row_count_stable")],
+    }
+
+
+@dg.multi_asset_check(specs=CUSTOMER_360_SPECS, can_subset=True, name="customer_360_definition_checks")
+def customer_360_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
+    reads = WindowReads(warehouse, *window_of(context))
+    # The day's counts come from the rows the schema check reads.
+    yield from daily_checks(context, _table_checks(reads, CUSTOMER_360, Customer360Schema))
+
+
+@dg.multi_asset_check(specs=FEATURE_SPECS, can_subset=True, name="cohort_feature_checks")
+def cohort_feature_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
+    """The three feature tables' checks in one step: customer_360_definition's holders are read once for every
+    coverage check, and each table's window once (by its schema check) for its four checks. The feature tables
+    have the same downstream assets (customer_trust_signal, feature_drift), so a failed blocking check of one
+    blocks what it blocked before."""
+    reads = WindowReads(warehouse, *window_of(context))
+    selected = context.selected_asset_check_keys
+    holder_cohorts = [c.value for c in COHORTS if _key(feature_table(c), "covers_customer_360") in selected]
+    yield from daily_checks(context, _all_feature_checks(reads, holder_cohorts),
+                            lambda asset: reads.forget(asset.path[-1]))
+
+
+def _all_feature_checks(reads: WindowReads, holder_cohorts: list[str]) -> dict[dg.AssetCheckKey, DailyCheck]:
+    return {k: v for c in COHORTS for k, v in _feature_checks(reads, c, holder_cohorts).items()}
+
+
+def _trust_signal_checks(reads: WindowReads) -> dict[dg.AssetCheckKey, DailyCheck]:
+    cohorts = [c.value for c in COHORTS]
+    what = "every customer holding the product in customer_360_definition"
+
+    def coverage(start: date, end: date) -> Evaluation:
+        return window_reads.coverage_violations(
+            reads, TRUST_SIGNAL, TrustSignalSchema, cohorts, what, start, end
+        ), ERROR
+
+    def provenance(start: date, end: date) -> Evaluation:
+        used = window_reads.versions_used(reads, TRUST_SIGNAL, TrustSignalSchema, start, end)
+        return provenance_violations(reads.warehouse, used), ERROR
+
+    checks = _table_checks(reads, TRUST_SIGNAL, TrustSignalSchema)
+    return {
+        _key(TRUST_SIGNAL, "schema"): checks[_key(TRUST_SIGNAL, "schema")],
+        _key(TRUST_SIGNAL, "scored_once_per_product"): DailyCheck(
+            coverage, lambda day: f"Every holder scored exactly once per product for {day}."
+        ),
+        _key(TRUST_SIGNAL, "provenance"): DailyCheck(
+            provenance, lambda day: f"Model and ruler versions are registered and intact for {day}."
+        ),
+        _key(TRUST_SIGNAL, "row_count_stable"): checks[_key(TRUST_SIGNAL, "row_count_stable")],
+    }
+
+
+@dg.multi_asset_check(specs=TRUST_SIGNAL_SPECS, can_subset=True, name="customer_trust_signal_checks")
+def trust_signal_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
+    """The published signal's checks in one step: the schema check's read (every column but the drivers) gives
+    the keys for the coverage check, the versions for the provenance check and the day's counts."""
+    yield from daily_checks(context, _trust_signal_checks(WindowReads(warehouse, *window_of(context))))
+
+
+def provenance_violations(warehouse: WarehouseResource, used: pl.DataFrame) -> list[Violation]:
+    """``used`` (rows per cohort, model and ruler version) names registered model versions of their cohorts and
+    issued ruler versions whose content is unchanged."""
+    registry = read_table(warehouse, MODEL_REGISTRY).select("model_version", "cohort")
+    found: list[Violation] = []
+    unknown = used.join(registry, on=["model_version", "cohort"], how="anti")
+    if unknown.height:
+        found.append(Violation(TRUST_SIGNAL, "model_version", "a registered model version of the row's cohort",
+                               int(unknown["rows"].sum()), unknown))
+    ruler = read_table(warehouse, RULER)
+    issues = read_table(warehouse, RULER_ISSUES)
+    versions = used["ruler_version"].unique().to_list()
+    not_issued = used.filter(~pl.col("ruler_version").is_in(issues["ruler_version"].to_list()))
+    if not_issued.height:
+        found.append(Violation(TRUST_SIGNAL, "ruler_version", "an issued ruler version",
+                               int(not_issued["rows"].sum()), not_issued))
+    found += rules.fingerprint_violations(
+        ruler.filter(pl.col("ruler_version").is_in(versions)),
+        issues.filter(pl.col("ruler_version").is_in(versions)),
     )
-
-
-def _versions_used(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:
-    if not warehouse.table_exists(TRUST_SIGNAL):
-        raise MissingTable(TRUST_SIGNAL)
-    return versions_used(warehouse, start, end)
+    return found
 
 
 # --- the ruler and the models (unpartitioned) -----------------------------------------------------------------------
@@ -340,18 +363,7 @@ def registry_one_production(warehouse: WarehouseResource) -> dg.AssetCheckResult
     return check_result_of(evaluate, "Each cohort has exactly one production model.", None)
 
 
-DAILY_CHECKS: list[dg.AssetChecksDefinition] = [
-    _schema_check(CUSTOMER_360, Customer360Schema),
-    _row_count_check(CUSTOMER_360),
-    *[_schema_check(feature_table(c), feature_model(c)) for c in COHORTS],
-    *[_feature_coverage_check(c) for c in COHORTS],
-    *[_missing_share_check(c) for c in COHORTS],
-    *[_row_count_check(feature_table(c)) for c in COHORTS],
-    _schema_check(TRUST_SIGNAL, TrustSignalSchema),
-    trust_signal_coverage,
-    trust_signal_provenance,
-    _row_count_check(TRUST_SIGNAL),
-]
+DAILY_CHECKS: list[dg.AssetChecksDefinition] = [customer_360_checks, cohort_feature_checks, trust_signal_checks]
 
 MODEL_CHECKS: list[dg.AssetChecksDefinition] = [
     ruler_schema,
