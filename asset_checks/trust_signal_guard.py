@@ -46,12 +46,15 @@ def trust_signal_violations(
     warehouse: WarehouseResource | None = None,
     start: date | None = None,
     end: date | None = None,
+    customer_360: pl.DataFrame | None = None,
 ) -> list[Violation]:
-    """Every rule the frame breaks; with ``warehouse``, ``start`` and ``end`` also coverage of customer_360."""
+    """Every rule the frame breaks; with ``warehouse``, ``start`` and ``end`` also coverage of customer_360, whose
+    rows of [start, end] (``snapshot_date``, ``customer_id``, the ``has_<product>`` flags) the scoring may pass
+    as ``customer_360`` when it read them already: they are read here otherwise."""
     found = rules.schema_violations(frame, TrustSignalSchema, TRUST_SIGNAL)
     if warehouse is not None and start is not None and end is not None:
         try:
-            expected = read_holders(warehouse, start, end)
+            expected = read_holders(warehouse, start, end) if customer_360 is None else rules.holders(customer_360)
         except MissingTable as missing:
             return [*found, missing.violation]
         if {"snapshot_date", "cohort", "customer_id"} <= set(frame.columns):
@@ -69,9 +72,10 @@ def validate_trust_signal(
     warehouse: WarehouseResource | None = None,
     start: date | None = None,
     end: date | None = None,
+    customer_360: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Return ``frame`` if it may be published; raise ``dg.Failure`` naming every broken rule otherwise."""
-    found = trust_signal_violations(frame, warehouse=warehouse, start=start, end=end)
+    found = trust_signal_violations(frame, warehouse=warehouse, start=start, end=end, customer_360=customer_360)
     if found:
         window = label(start, end) if start and end else "the window"
         raise failure(

@@ -303,3 +303,31 @@ def test_a_failed_blocking_check_in_a_shared_step_still_blocks_downstream(
         else:
             assert evaluation.passed and day.isoformat() in (evaluation.description or ""), key.to_user_string()
 
+
+def test_the_pre_write_guard_judges_coverage_on_the_scoring_read_of_customer_360(
+    broken: tuple[Path, date, date], tmp_path: Path
+) -> None:
+    """The scoring reads customer 360 once per chunk, with the product flags, and hands the rows to the guard;
+    the guard finds what its own read of the holders found, on the broken day's signal (a lost score, a
+    duplicated one), and publish_scores sends a single statement to customer 360 per chunk."""
+    from asset_checks.trust_signal_guard import trust_signal_violations
+    from trust_assets.services.publishing import publish_scores, read_customer_360
+
+    source, _, day = broken
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(source, path)  # the day before is re-published below
+    warehouse = RecordingWarehouse(path=str(path))
+    frame = read_window(warehouse, TRUST_SIGNAL, day, day)
+    own = trust_signal_violations(frame, warehouse=warehouse, start=day, end=day)
+    shared = trust_signal_violations(
+        frame, warehouse=warehouse, start=day, end=day, customer_360=read_customer_360(warehouse, day, day)
+    )
+    assert [v.as_dict() for v in shared] == [v.as_dict() for v in own]
+    coverage = [v for v in own if v.column == "customer_id"]
+    assert [(v.failing_rows, v.detail) for v in coverage] == [(1, "mobile: 1"), (1, "mobile: 1")]
+
+    STATEMENTS.clear()
+    good_day = day - timedelta(days=1)
+    published = publish_scores(warehouse, good_day, good_day)
+    assert published.rows == read_window(warehouse, TRUST_SIGNAL, good_day, good_day).height > 0
+    assert sum(bool(re.search(rf"\{{analytics\}}\.{CUSTOMER_360}\b", s)) for s in STATEMENTS) == 1

@@ -84,10 +84,13 @@ def check_coverage(warehouse: WarehouseResource, start: date, end: date) -> dict
 
 
 def read_customer_360(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:
+    """The identifiers, region and product flags of [start, end]: the scores' identifiers and, for the pre-write
+    guard, the holders of each product (one read of customer 360 for both)."""
     identifiers = sorted({c for ids in COHORT_IDENTIFIERS.values() for c in ids})
+    flags = [f"has_{c.value}" for c in COHORTS]
     return warehouse.read(
-        f"select snapshot_date, customer_id, {', '.join(identifiers)}, region from {{analytics}}.{CUSTOMER_360} "
-        "where snapshot_date between $start and $end",
+        f"select snapshot_date, customer_id, {', '.join(identifiers)}, region, {', '.join(flags)} "
+        f"from {{analytics}}.{CUSTOMER_360} where snapshot_date between $start and $end",
         {"start": start, "end": end},
     )
 
@@ -97,10 +100,11 @@ def score_chunk(
     models: dict[Cohort, tuple[ScoringModel, pl.DataFrame]],
     start: date,
     end: date,
+    people: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, list[pl.DataFrame]]:
     """The chunk's scores, its feature rows without a customer_360 row (snapshot_date, cohort, rows) and the
-    unusable-ruler reports."""
-    people = read_customer_360(warehouse, start, end)
+    unusable-ruler reports; ``people``: the chunk's :func:`read_customer_360`, read here when not given."""
+    people = read_customer_360(warehouse, start, end) if people is None else people
     scored: dict[Cohort, pl.DataFrame] = {}
     unmatched: list[pl.DataFrame] = []
     unusable: list[pl.DataFrame] = []
@@ -189,13 +193,14 @@ def publish_scores(
     unusable: list[pl.DataFrame] = []
     rows = 0
     for chunk_start, chunk_end in plan_chunks(rows_per_day, MAX_ROWS_PER_WRITE):
-        frame, unmatched, reports = score_chunk(warehouse, models, chunk_start, chunk_end)
+        people = read_customer_360(warehouse, chunk_start, chunk_end)
+        frame, unmatched, reports = score_chunk(warehouse, models, chunk_start, chunk_end, people)
         if canaries:
             # The canary customers of a cohort in canary get the candidate's rows; model_version says which.
-            candidate, _, _ = score_chunk(warehouse, canaries, chunk_start, chunk_end)
+            candidate, _, _ = score_chunk(warehouse, canaries, chunk_start, chunk_end, people)
             frame = mix_canary(frame, candidate)
         # Never overwrite a good published partition with a bad one: validate before the atomic write.
-        validate_trust_signal(frame, warehouse=warehouse, start=chunk_start, end=chunk_end)
+        validate_trust_signal(frame, warehouse=warehouse, start=chunk_start, end=chunk_end, customer_360=people)
         warehouse.replace_partitions(TRUST_SIGNAL, frame, chunk_start, chunk_end)
         log(f"published {frame.height} rows for {chunk_start} .. {chunk_end}")
         rows += frame.height
