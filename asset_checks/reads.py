@@ -100,6 +100,8 @@ def read_table(warehouse: WarehouseResource, table: str) -> pl.DataFrame:
 
 
 def read_daily_counts(warehouse: WarehouseResource, table: str, start: date, end: date) -> pl.DataFrame:
+    """``day, rows`` of [start - 1, end] in one query; the checks count the window's days from their shared rows
+    (asset_checks/window_reads.py daily_counts) and this stays the reference for them."""
     if not warehouse.table_exists(table):
         raise MissingTable(table)
     return warehouse.read(
@@ -120,6 +122,8 @@ def read_holders(
 
 
 # --- aggregates computed in the warehouse: one row per day, or only the broken keys, come back ----------------------
+# The daily checks take the same figures from the rows their step read already (asset_checks/window_reads.py):
+# these per-check reads are what that path is held to (tests/guards/test_shared_check_reads.py).
 # A value is missing when NULL or not finite; NaN and +-inf fall outside every finite range on DuckDB and BigQuery.
 _FINITE = "between -1.7976931348623157e308 and 1.7976931348623157e308"
 
