@@ -246,8 +246,8 @@ def test_each_table_window_is_read_once_per_step(broken: tuple[Path, date, date]
     reads = WindowReads(warehouse, before, before)
     assert statements(product_checks._table_checks(reads, CUSTOMER_360, Customer360Schema)) == {CUSTOMER_360: 2}
     reads = WindowReads(warehouse, before, before)
-    # 12 checks: before, 12 statements on the feature tables and 3 on customer 360 (and 3 more per table
-    # counting the day before's rows twice).
+    # Before: 4 statements on each feature table (schema, missing shares, two days' counts, coverage keys) and
+    # 3 on customer 360 (each coverage check's holders).
     assert statements(product_checks._all_feature_checks(reads, COHORT_NAMES)) == {
         CUSTOMER_360: 1, "mobile_features": 2, "tv_features": 2, "broadband_features": 2,
     }
@@ -258,6 +258,8 @@ def test_each_table_window_is_read_once_per_step(broken: tuple[Path, date, date]
     # The signal's rows are read without the drivers, and the holders name only the keys and the flags.
     (signal,) = (s for s in STATEMENTS if f"{{analytics}}.{TRUST_SIGNAL} " in s and "count(*)" not in s)
     assert "top_drivers" not in signal and "model_version" in signal
+    (holders,) = (s for s in STATEMENTS if f"{{analytics}}.{CUSTOMER_360} " in s)
+    assert holders.startswith("select snapshot_date, customer_id, has_mobile, has_tv, has_broadband from")
 
 
 def test_a_failed_blocking_check_in_a_shared_step_still_blocks_downstream(
