@@ -36,8 +36,16 @@ from source_contract.raw_tables import (
     RawTable,
 )
 from trust_assets.config import COHORTS, FEATURES, Cohort, FeatureSpec, feature_names
+from trust_assets.monitoring.prediction_distribution import REFERENCE_SCORES_KEY
 from trust_assets.scoring.registry import ModelStatus
-from trust_assets.tables import CUSTOMER_360, MODEL_REGISTRY, MODEL_WEIGHTS, RULER, TRUST_SIGNAL
+from trust_assets.tables import (
+    CUSTOMER_360,
+    MODEL_REGISTRY,
+    MODEL_WEIGHTS,
+    REFERENCE_SCORE_DISTRIBUTION,
+    RULER,
+    TRUST_SIGNAL,
+)
 
 COHORT_NAMES: list[str] = [c.value for c in COHORTS]
 CUSTOMER_TYPES: list[str] = ["consumer", "small_business"]
@@ -279,6 +287,56 @@ class TrustSignalSchema(pa.DataFrameModel):
     def missing_bounded(cls, data: Any) -> pl.LazyFrame:
         limit = pl.col("cohort").replace_strict(_MAX_FEATURES, default=0, return_dtype=pl.Int64)
         return data.lazyframe.select(pl.col("missing_features") <= limit)
+
+
+# --- reference_score_distribution ------------------------------------------------------------------------------
+class ReferenceScoreDistributionSchema(pa.DataFrameModel):
+    """``reference_score_distribution``: one summary of a model version's reference scores per model version and
+    setting, checked before it is written and when it is read back for a day's score distribution."""
+
+    model_version: str
+    cohort: str = pa.Field(isin=COHORT_NAMES)
+    ruler_version: str
+    reference_date: dt.date
+    drift_bins: int = pa.Field(ge=2)
+    histogram_bins: int = pa.Field(ge=1)
+    reference_low_quantile: float = pa.Field(ge=0, le=1)
+    reference_high_quantile: float = pa.Field(ge=0, le=1)
+    reference_rows: int = pa.Field(gt=0)
+    reference_mean: float = pa.Field(ge=-1, le=1)
+    raw_reference_low: float
+    raw_reference_high: float
+    score_bin_edges: str
+    score_bin_counts: str
+    reference_histogram: str
+    computed_at: dt.datetime
+
+    class Config:
+        name = REFERENCE_SCORE_DISTRIBUTION
+        strict = True
+        unique = REFERENCE_SCORES_KEY
+
+    @pa.dataframe_check(name="reference range ordered: low quantile and raw score at most the high ones")
+    @classmethod
+    def ordered_range(cls, data: Any) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            (pl.col("reference_low_quantile") < pl.col("reference_high_quantile"))
+            & (pl.col("raw_reference_low") <= pl.col("raw_reference_high"))
+        )
+
+    @pa.dataframe_check(name="one bin count more than edges; counts sum to at most reference_rows")
+    @classmethod
+    def bins_consistent(cls, data: Any) -> pl.LazyFrame:
+        edges = pl.col("score_bin_edges").str.json_decode(pl.List(pl.Float64))
+        counts = pl.col("score_bin_counts").str.json_decode(pl.List(pl.Int64))
+        histogram = pl.col("reference_histogram").str.json_decode(pl.List(pl.Int64))
+        return data.lazyframe.select(
+            (counts.list.len() == edges.list.len() + 1)
+            & (counts.list.min() >= 0)
+            & (counts.list.sum() <= pl.col("reference_rows"))
+            & (histogram.list.len() == pl.col("histogram_bins"))
+            & (histogram.list.sum() <= pl.col("reference_rows"))
+        )
 
 
 # Per table, the columns whose values no rule of its schema reads: nullable, without a value check, in no unique

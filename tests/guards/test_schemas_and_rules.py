@@ -15,6 +15,7 @@ from asset_checks.schemas import (
     Customer360Schema,
     ModelRegistrySchema,
     ModelWeightsSchema,
+    ReferenceScoreDistributionSchema,
     ReferenceStatsSchema,
     TrustSignalSchema,
     feature_model,
@@ -26,6 +27,7 @@ from asset_checks.violations import Violation, check_result
 from source_contract.raw_tables import MAX_DAYS_BILL_TO_DUE, RAW_TABLES
 from tests.guards import frames
 from trust_assets.config import COHORTS, feature_names
+from trust_assets.monitoring.prediction_distribution import REFERENCE_SCORES_SCHEMA
 from trust_assets.scoring.reference_stats import RULER_SCHEMA, ruler_fingerprint
 from trust_assets.scoring.registry import REGISTRY_SCHEMA, WEIGHTS_SCHEMA
 from trust_assets.scoring.union import TRUST_SIGNAL_SCHEMA
@@ -45,6 +47,7 @@ def _one(found: list[Violation], column: str | None, rule_part: str) -> Violatio
         (ReferenceStatsSchema, RULER_SCHEMA),
         (ModelWeightsSchema, WEIGHTS_SCHEMA),
         (ModelRegistrySchema, REGISTRY_SCHEMA),
+        (ReferenceScoreDistributionSchema, REFERENCE_SCORES_SCHEMA),
     ],
 )
 def test_schemas_accept_the_producers_empty_frames(model, producer_schema) -> None:

@@ -22,6 +22,8 @@ from trust_assets.assets.reference import (
 from trust_assets.config import COHORTS, SETTINGS, feature_names
 from trust_assets.monitoring import drift as drift_fns
 from trust_assets.monitoring.prediction_distribution import (
+    REFERENCE_SCORES_COLUMN_DESCRIPTIONS,
+    REFERENCE_SCORES_SCHEMA,
     SCORE_DISTRIBUTION_COLUMN_DESCRIPTIONS,
     SCORE_DISTRIBUTION_SCHEMA,
 )
@@ -46,6 +48,7 @@ from trust_assets.tables import (
     REFERENCE_FEATURE_BINS,
     REFERENCE_FEATURE_QUANTILES,
     REFERENCE_FEATURE_VARIATION,
+    REFERENCE_SCORE_DISTRIBUTION,
     RULER,
     SCORE_DISTRIBUTION,
     TRUST_DECILE_OUTCOMES,
@@ -227,10 +230,15 @@ def score_metadata(frame: pl.DataFrame) -> dict[date, dict[str, Any]]:
         "Are today's scores distributed like the scores of the population the model was trained on? Per day "
         "and product: the trust-score histogram, mean and percentiles, the share of raw scores outside the "
         "reference population's 1st-99th percentile, and the PSI of the scores against the model version's "
-        "reference-date scores."
+        "reference-date scores. Those reference scores never change for a model version, so they are computed "
+        f"once, the first day a version scores, and kept in {REFERENCE_SCORE_DISTRIBUTION}: one row per model "
+        "version with the reference population's size, mean, score range, bins and histogram, which every later "
+        "day is compared with (a new model version gets its own row)."
     ),
     metadata={
-        "dagster/column_schema": column_schema(SCORE_DISTRIBUTION_SCHEMA, SCORE_DISTRIBUTION_COLUMN_DESCRIPTIONS)
+        "dagster/column_schema": column_schema(SCORE_DISTRIBUTION_SCHEMA, SCORE_DISTRIBUTION_COLUMN_DESCRIPTIONS),
+        "reference_table": REFERENCE_SCORE_DISTRIBUTION,
+        "reference_table_column_schema": column_schema(REFERENCE_SCORES_SCHEMA, REFERENCE_SCORES_COLUMN_DESCRIPTIONS),
     },
 )
 def score_distribution(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:

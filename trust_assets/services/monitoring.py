@@ -8,17 +8,29 @@ from the warehouse and fails the run (``dg.Failure``) naming what is missing. Th
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Collection, Mapping
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import dagster as dg
 import polars as pl
 
+from asset_checks.rules import schema_violations
+from asset_checks.schemas import ReferenceScoreDistributionSchema
+from asset_checks.violations import failure
 from resources.warehouse import WarehouseResource
 from trust_assets.config import COHORTS, SETTINGS, Cohort, feature_names
 from trust_assets.monitoring import drift as drift_fns
 from trust_assets.monitoring.locations import report_path
-from trust_assets.monitoring.prediction_distribution import as_frame, score_distribution_row
+from trust_assets.monitoring.prediction_distribution import (
+    REFERENCE_SCORES_KEY,
+    ReferenceSummary,
+    as_frame,
+    reference_row,
+    score_distribution_row,
+    summarise_reference,
+    summary_of_row,
+)
 from trust_assets.monitoring.report import ReportInputs, render_report
 from trust_assets.operations.canary import canary_candidates, canary_comparison
 from trust_assets.partitions import window_days
@@ -26,7 +38,8 @@ from trust_assets.scoring.arithmetic import score_frame
 from trust_assets.scoring.feature_reads import feature_table
 from trust_assets.scoring.registry import ModelLoadError
 from trust_assets.services.features import read_feature_rows
-from trust_assets.store.models import cohort_ruler, load_model_version, production_rows
+from trust_assets.store.models import cohort_ruler, load_model_version, production_rows, read_registry
+from trust_assets.store.reference_scores import read_reference_scores, with_rows, write_reference_scores
 from trust_assets.store.signal import signal_rows
 from trust_assets.tables import (
     FAIRNESS_BY_GROUP,
@@ -37,6 +50,7 @@ from trust_assets.tables import (
     REFERENCE_FEATURE_BINS,
     REFERENCE_FEATURE_QUANTILES,
     REFERENCE_FEATURE_VARIATION,
+    REFERENCE_SCORE_DISTRIBUTION,
     RULER,
     SCORE_DISTRIBUTION,
     TRUST_DECILE_OUTCOMES,
@@ -152,8 +166,9 @@ def compute_feature_drift(warehouse: WarehouseResource, start: date, end: date) 
     return pl.concat(parts).sort("snapshot_date", "cohort", "feature")
 
 
-def reference_scores(warehouse: WarehouseResource, model_version: str) -> tuple[date, pl.DataFrame]:
-    """The model version's own reference population scored by it: the training snapshot's feature rows."""
+def reference_scores(warehouse: WarehouseResource, model_version: str) -> tuple[Mapping[str, Any], pl.DataFrame]:
+    """The model version's registry row and its own reference population scored by it: the training snapshot's
+    feature rows (``raw_score``, ``trust_score``). Read once per version: see :func:`reference_summaries`."""
     try:
         version = load_model_version(warehouse, model_version)
     except ModelLoadError as exc:
@@ -165,7 +180,81 @@ def reference_scores(warehouse: WarehouseResource, model_version: str) -> tuple[
     if features.height == 0:
         raise dg.Failure(description=f"No {cohort.value} feature rows on the reference date {reference_date}.")
     scores, _ = score_frame(features, ruler, model, cohort.value, feature_names(cohort), SETTINGS.model.top_drivers)
-    return reference_date, scores.select("raw_score", "trust_score")
+    return version.registry_row, scores.select("raw_score", "trust_score")
+
+
+def guarded_reference_scores(frame: pl.DataFrame, what: str, advice: str) -> pl.DataFrame:
+    """``frame`` if it matches the schema of ``reference_score_distribution``; a run failure naming every broken
+    rule otherwise."""
+    found = schema_violations(frame, ReferenceScoreDistributionSchema, REFERENCE_SCORE_DISTRIBUTION)
+    if found:
+        raise failure(found, what, advice)
+    return frame
+
+
+def summary_settings() -> dict[str, object]:
+    """The settings a stored summary must have been computed with to be used (part of its key)."""
+    low, high = MONITORING.score_reference_quantiles
+    return {
+        "drift_bins": SETTINGS.ruler.drift_bins,
+        "histogram_bins": MONITORING.score_histogram_bins,
+        "reference_low_quantile": float(low),
+        "reference_high_quantile": float(high),
+    }
+
+
+def fresh_reference_summary(warehouse: WarehouseResource, model_version: str) -> ReferenceSummary:
+    """The model version's reference population scored now and summarised: what is stored once per version."""
+    registry_row, scores = reference_scores(warehouse, model_version)
+    return summarise_reference(
+        scores,
+        model_version=model_version,
+        cohort=str(registry_row["cohort"]),
+        ruler_version=str(registry_row["ruler_version"]),
+        reference_date=registry_row["training_reference_date"],
+        drift_bins=SETTINGS.ruler.drift_bins,
+        reference_quantiles=MONITORING.score_reference_quantiles,
+        histogram_bins=MONITORING.score_histogram_bins,
+    )
+
+
+def reference_summaries(warehouse: WarehouseResource, versions: Collection[str]) -> dict[str, ReferenceSummary]:
+    """The summary of each model version's reference population, from ``reference_score_distribution``.
+
+    The reference population of a version (its training snapshot scored by it) never changes, so it is scored
+    once: a version without a stored summary at the configured settings (a new version, or changed settings) has
+    it computed from the reference date's features and stored, and every later day reads the stored row instead
+    of the features. The stored rows are checked against their schema when read and before being written.
+    """
+    stored = guarded_reference_scores(
+        read_reference_scores(warehouse),
+        f"{REFERENCE_SCORE_DISTRIBUTION} breaks its schema: the day's score distribution was not computed.",
+        f"Delete the broken rows of {REFERENCE_SCORE_DISTRIBUTION} (or the table): the next run re-scores the "
+        "reference population of each model version it needs and stores it again.",
+    )
+    registry = read_registry(warehouse).filter(pl.col("model_version").is_in(list(versions)))
+    unknown = sorted(set(versions) - set(registry["model_version"].to_list()))
+    if unknown:
+        raise dg.Failure(description=f"Model versions {unknown} scored days but are not in {MODEL_REGISTRY}.")
+    wanted = registry.select(
+        "model_version", "ruler_version", pl.col("training_reference_date").alias("reference_date"),
+        *[pl.lit(value).alias(name) for name, value in summary_settings().items()],
+    ).cast(stored.select(REFERENCE_SCORES_KEY).schema)  # type: ignore[arg-type]
+    found = stored.join(wanted, on=list(REFERENCE_SCORES_KEY), how="semi")
+    summaries = {str(row["model_version"]): summary_of_row(row) for row in found.iter_rows(named=True)}
+    absent = sorted(set(versions) - set(summaries))
+    if absent:
+        now = datetime.now(UTC)
+        rows = guarded_reference_scores(
+            pl.concat([reference_row(fresh_reference_summary(warehouse, v), now) for v in absent]),
+            f"The reference score summaries of {absent} break the schema of {REFERENCE_SCORE_DISTRIBUTION}: "
+            "nothing was stored and the day's score distribution was not computed.",
+            "Check the model versions' reference populations (their training snapshot's features and scores).",
+        )
+        write_reference_scores(warehouse, with_rows(stored, rows))
+        # The figures of a first day come from the row as stored, the same path as every later day's.
+        summaries |= {str(row["model_version"]): summary_of_row(row) for row in rows.iter_rows(named=True)}
+    return summaries
 
 
 def compute_score_distribution(warehouse: WarehouseResource, start: date, end: date) -> pl.DataFrame:
@@ -176,25 +265,18 @@ def compute_score_distribution(warehouse: WarehouseResource, start: date, end: d
     absent = [d for d in window_days(start, end) if d not in set(scores["snapshot_date"].to_list())]
     if absent:
         raise dg.Failure(description=f"No {TRUST_SIGNAL} rows for {absent[:5]}: score those days first.")
-    references: dict[str, tuple[date, pl.DataFrame]] = {}
+    references = reference_summaries(warehouse, sorted(set(scores["model_version"].to_list())))
     rows: list[dict[str, object]] = []
     for (day, cohort, version), part in scores.group_by(
         "snapshot_date", "cohort", "model_version", maintain_order=True
     ):
-        if version not in references:
-            references[version] = reference_scores(warehouse, version)
-        reference_date, reference = references[version]
         rows.append(
             score_distribution_row(
                 day,
                 cohort,
                 version,
                 part,
-                reference,
-                reference_date,
-                drift_bins=SETTINGS.ruler.drift_bins,
-                reference_quantiles=MONITORING.score_reference_quantiles,
-                histogram_bins=MONITORING.score_histogram_bins,
+                references[version],
                 psi_investigate=MONITORING.psi_investigate,
                 psi_significant=MONITORING.psi_significant,
                 share_floor=MONITORING.psi_share_floor,
