@@ -136,12 +136,15 @@ def _dbt(path: Path, day: date, command: str, target: Path) -> None:
 def ensure_day_before(path: Path, day: date) -> None:
     """Leave the copy as the run of the day before ``day`` would: its features and scores published, its raw
     loads validated and the quantiles its distribution guard used recorded (a normal run of ``day`` reads the day
-    before and re-checks only what arrived since)."""
+    before and re-checks only what arrived since), and its score distribution computed, which stores the summary
+    of each production model version's reference population the first time it is needed (a normal run of ``day``
+    reads that summary instead of re-scoring the reference date)."""
     from asset_checks import raw_loads, raw_quantiles
     from asset_checks.raw_contract import evaluate_raw_contract
     from resources.warehouse import DuckDBWarehouse
+    from trust_assets.services.monitoring import compute_score_distribution
     from trust_assets.services.publishing import publish_scores
-    from trust_assets.tables import TRUST_SIGNAL
+    from trust_assets.tables import REFERENCE_SCORE_DISTRIBUTION, SCORE_DISTRIBUTION, TRUST_SIGNAL
 
     before = day - timedelta(days=1)
     warehouse = DuckDBWarehouse(path=str(path))
@@ -160,6 +163,10 @@ def ensure_day_before(path: Path, day: date) -> None:
         # What the gate asset records when it passes (asset_checks/raw_contract.py raw_source_contract).
         raw_loads.record_validated(warehouse, report.loads, before)
         raw_quantiles.record_quantiles(warehouse, report.quantiles, before)
+    if not _count(path, f"select count(*) from analytics.{REFERENCE_SCORE_DISTRIBUTION}"):
+        log(f"  the day before: score distribution for {before} (stores the reference score summaries)")
+        warehouse.replace_partitions(SCORE_DISTRIBUTION, compute_score_distribution(warehouse, before, before),
+                                     before, before)
 
 
 # --- stage 1: dbt -------------------------------------------------------------------------------------------
@@ -446,6 +453,7 @@ def unmeasured(path: Path, day: date) -> list[str]:
     from trust_assets.assets.monitoring_drift import OUTCOME_REPORT_TABLES
     from trust_assets.config import SETTINGS
     from trust_assets.operations.shadow import SHADOW_TABLE
+    from trust_assets.tables import REFERENCE_SCORE_DISTRIBUTION
 
     def rows(table: str) -> int:
         return _count(path, f"select count(*) from analytics.{table} where snapshot_date = ?", [day])
@@ -462,6 +470,10 @@ def unmeasured(path: Path, day: date) -> list[str]:
         out.append(f"probation scoring ({SETTINGS.probation.previous_champion_table}, "
                    f"{SETTINGS.probation.guard_table}) and a canary's comparison in the report: no promotion in "
                    "probation or canary here")
+    out.append("the first day a model version scores (or after a change of the score-distribution settings): "
+               f"score_distribution re-scores its reference population once, reading the reference date's "
+               f"features, and stores the summary in {REFERENCE_SCORE_DISTRIBUTION}; every later day reads the "
+               "stored row (measured here: the day before stored it)")
     out.append("outside the daily job: the sensors' ticks (automatic_rollback_sensor every 10 minutes in "
                "production, feature_drift_sensor hourly once started), each a few reads of small tables at the "
                "10 MB minimum")
