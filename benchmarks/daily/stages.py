@@ -168,11 +168,15 @@ def run_trust_signal(day: date) -> list[dict[str, object]]:
 
 # --- product: the asset checks of the daily partition ---------------------------------------------------------
 def _check_context(day: date, check: Any, instance: Any) -> SimpleNamespace:
-    """What a daily check reads of Dagster's context: the partition window, its spec, its op and the instance
-    (whose latest materialisation of the day each per-day evaluation targets)."""
+    """What a daily check reads of Dagster's context: the partition window, its specs (all selected: a step that
+    holds several checks runs them all), its op, the instance (whose latest materialisation of the day each
+    per-day evaluation targets) and a logger."""
+    import logging
+
     start = datetime(day.year, day.month, day.day)
     return SimpleNamespace(partition_time_window=SimpleNamespace(start=start, end=start + timedelta(days=1)),
-                           check_specs=list(check.check_specs), op_def=check.node_def, instance=instance)
+                           check_specs=list(check.check_specs), selected_asset_check_keys=set(check.check_keys),
+                           op_def=check.node_def, instance=instance, log=logging.getLogger(check.node_def.name))
 
 
 def _check_passed(outcome: Any) -> bool:
@@ -208,8 +212,9 @@ def run_checks(day: date) -> list[dict[str, object]]:
             t0 = time.perf_counter()
             outcome = fn(_check_context(day, check, instance), **kwargs) if "context" in wanted else fn(**kwargs)
             passed = _check_passed(outcome)  # a generator check runs here, inside the timing
-            key = next(iter(check.check_keys))
-            name = f"{key.asset_key.to_user_string()}.{key.name}"
+            keys = list(check.check_keys)
+            # A step of several checks (one read of the table for all of them) is timed as its step.
+            name = f"{keys[0].asset_key.to_user_string()}.{keys[0].name}" if len(keys) == 1 else check.node_def.name
             per_check[name] = time.perf_counter() - t0
             if not passed:
                 failed.append(name)
