@@ -150,6 +150,17 @@ def _table_checks(reads: WindowReads, table: str, model: type[pa.DataFrameModel]
     }
 
 
+def _with_table_checks(
+    reads: WindowReads, table: str, model: type[pa.DataFrameModel], own: dict[str, DailyCheck]
+) -> dict[dg.AssetCheckKey, DailyCheck]:
+    """schema first, then the table's ``own`` checks (by name), then row_count_stable: the order the step runs
+    and reports them."""
+    common = _table_checks(reads, table, model)
+    schema, row_count = _key(table, "schema"), _key(table, "row_count_stable")
+    return {schema: common[schema], **{_key(table, name): check for name, check in own.items()},
+            row_count: common[row_count]}
+
+
 def _feature_checks(
     reads: WindowReads, cohort: Cohort, holder_cohorts: list[str]
 ) -> dict[dg.AssetCheckKey, DailyCheck]:
@@ -166,17 +177,14 @@ def _feature_checks(
             reads, table, model, features, _MISSING_LIMIT, start, end
         ), WARN
 
-    checks = _table_checks(reads, table, model)
-    return {
-        _key(table, "schema"): checks[_key(table, "schema")],
-        _key(table, "covers_customer_360"): DailyCheck(
+    return _with_table_checks(reads, table, model, {
+        "covers_customer_360": DailyCheck(
             coverage, lambda day: f"{table} covers every {cohort.value} holder for {day}."
         ),
-        _key(table, "missing_share"): DailyCheck(
+        "missing_share": DailyCheck(
             missing_share, lambda day: f"{table} missing shares within {_MISSING_LIMIT:.0%} for {day}."
         ),
-        _key(table, "row_count_stable"): checks[_key(table, "row_count_stable")],
-    }
+    })
 
 
 @dg.multi_asset_check(specs=CUSTOMER_360_SPECS, can_subset=True, name="customer_360_definition_checks")
@@ -216,17 +224,14 @@ def _trust_signal_checks(reads: WindowReads) -> dict[dg.AssetCheckKey, DailyChec
         used = window_reads.versions_used(reads, TRUST_SIGNAL, TrustSignalSchema, start, end)
         return provenance_violations(reads.warehouse, used), ERROR
 
-    checks = _table_checks(reads, TRUST_SIGNAL, TrustSignalSchema)
-    return {
-        _key(TRUST_SIGNAL, "schema"): checks[_key(TRUST_SIGNAL, "schema")],
-        _key(TRUST_SIGNAL, "scored_once_per_product"): DailyCheck(
+    return _with_table_checks(reads, TRUST_SIGNAL, TrustSignalSchema, {
+        "scored_once_per_product": DailyCheck(
             coverage, lambda day: f"Every holder scored exactly once per product for {day}."
         ),
-        _key(TRUST_SIGNAL, "provenance"): DailyCheck(
+        "provenance": DailyCheck(
             provenance, lambda day: f"Model and ruler versions are registered and intact for {day}."
         ),
-        _key(TRUST_SIGNAL, "row_count_stable"): checks[_key(TRUST_SIGNAL, "row_count_stable")],
-    }
+    })
 
 
 @dg.multi_asset_check(specs=TRUST_SIGNAL_SPECS, can_subset=True, name="customer_trust_signal_checks")

@@ -112,7 +112,7 @@ def schema_violations(
 
 def daily_counts(reads: WindowReads, table: str, model: type[pa.DataFrameModel], start: date, end: date
                  ) -> pl.DataFrame:
-    """``day, rows`` of [start - 1, end], as reads.read_daily_counts reads them: a day without rows has no row."""
+    """``day, rows`` of [start - 1, end]: a day without rows has no row."""
     window = rules.daily_counts(reads.slice(reads.rows(table, model), start, end).select("snapshot_date"))
     window = window.select(pl.col("day").cast(pl.Date), pl.col("rows").cast(pl.Int64))
     if start > reads.start:  # the day before is in the window
@@ -129,7 +129,7 @@ def missing_share_violations(
     start: date, end: date,
 ) -> list[Violation]:
     """Per day and feature of [start, end], the share of missing values (NULL or not finite), from the rows the
-    schema check read; a feature the table lacks is skipped, as reads.read_missing_shares skips it."""
+    schema check read; a feature the table lacks is skipped."""
     frame = reads.slice(reads.rows(table, model), start, end)
     present = [f for f in features if f in frame.columns]
     shares = frame.group_by("snapshot_date").agg(
@@ -141,8 +141,8 @@ def missing_share_violations(
 
 
 def coverage_problems(rows: pl.DataFrame, holders: pl.DataFrame, cohorts: Sequence[str]) -> pl.DataFrame:
-    """reads.read_coverage_problems on frames: the keys where ``rows`` (with a ``cohort`` column, or one cohort's
-    rows) and ``holders`` disagree, as ``snapshot_date, cohort, customer_id, rows, expected``, broken keys only."""
+    """The keys where ``rows`` (with a ``cohort`` column, or one cohort's rows) and ``holders`` disagree, as
+    ``snapshot_date, cohort, customer_id, rows, expected``, broken keys only."""
     keys = ["snapshot_date", "cohort", "customer_id"]
     cohort = pl.col("cohort") if "cohort" in rows.columns else pl.lit(cohorts[0])
     got = (
@@ -173,7 +173,7 @@ def coverage_violations(
 
 def versions_used(reads: WindowReads, table: str, model: type[pa.DataFrameModel], start: date, end: date
                   ) -> pl.DataFrame:
-    """Rows per cohort, model version and ruler version of [start, end] (trust_assets.store.signal.versions_used)."""
+    """Rows per cohort, model version and ruler version of [start, end]."""
     return (
         reads.slice(reads.rows(table, model), start, end)
         .group_by("cohort", "model_version", "ruler_version")

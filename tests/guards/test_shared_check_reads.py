@@ -7,7 +7,7 @@ customer_360_definition's holders are read once for every coverage check. Here e
 ways on a damaged copy of the session warehouse (NULL and infinite features, a missing holder, a duplicate row,
 a non-holder's row, a collapsed cohort, a bad score, an unregistered model version), over the damaged day and
 over a two-day window, and must give the same violations, example rows, details and severities per day. The
-per-check reads are the previous checks' (asset_checks/reads.py and trust_assets/store/signal.py).
+per-check reads are the previous checks' (tests/guards/warehouse_aggregates.py).
 """
 
 from __future__ import annotations
@@ -26,20 +26,19 @@ import pytest
 
 from asset_checks import product_checks, rules
 from asset_checks.daily_checks import Evaluation, WindowEvaluation, evaluate_days
-from asset_checks.reads import (
-    feature_table,
-    read_coverage_problems,
-    read_daily_counts,
-    read_missing_shares,
-    read_schema_columns,
-    read_window,
-)
+from asset_checks.reads import feature_table, read_schema_columns, read_window
 from asset_checks.schemas import TYPE_ONLY_COLUMNS, Customer360Schema, TrustSignalSchema, feature_model
 from asset_checks.violations import describe
 from asset_checks.window_reads import WindowReads
 from resources.warehouse import DuckDBWarehouse
+from tests.guards.warehouse_aggregates import (
+    mobile_holders_and_outsider,
+    read_coverage_problems,
+    read_daily_counts,
+    read_missing_shares,
+    versions_used,
+)
 from trust_assets.config import COHORTS, SETTINGS, feature_names
-from trust_assets.store.signal import versions_used
 from trust_assets.tables import CUSTOMER_360, TRUST_SIGNAL
 
 ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
@@ -59,12 +58,7 @@ def broken(pipeline_warehouse, tmp_path_factory) -> tuple[Path, date, date]:
     path = pipeline_warehouse.copy_to(tmp_path_factory.mktemp("shared_reads"))
     day = pipeline_warehouse.scoring_dates[-1]
     with duckdb.connect(str(path)) as con:
-        ids = [r[0] for r in con.execute(
-            "select customer_id from analytics.mobile_features where snapshot_date = ? order by customer_id limit 2",
-            [day]).fetchall()]
-        outsider = con.execute(
-            "select customer_id from analytics.customer_360_definition where snapshot_date = ? and not has_mobile "
-            "order by customer_id limit 1", [day]).fetchone()[0]
+        *ids, outsider = mobile_holders_and_outsider(con, day)
         for sql in (
             # mobile: a holder without a row, a holder with two rows, a non-holder with a row; missing values.
             "delete from analytics.mobile_features where snapshot_date = $day and customer_id = $a",

@@ -1,8 +1,9 @@
-"""The checks that aggregate in the warehouse find exactly what the in-Python rules find on the whole partition.
+"""The per-check warehouse aggregates find exactly what the in-Python rules find on the whole partition.
 
-``covers_customer_360``, ``scored_once_per_product`` and ``missing_share`` compare and aggregate in SQL and read
-only broken keys or one row per day (asset_checks/reads.py); the rules over full frames stay the reference.
-Both are run on a damaged copy of the session warehouse and must report the same violations.
+``covers_customer_360``, ``scored_once_per_product`` and ``missing_share`` as one SQL query each, reading only
+broken keys or one row per day (tests/guards/warehouse_aggregates.py): the reference the checks' shared reads are
+held to. The rules over full frames stay the reference for them. Both are run on a damaged copy of the session
+warehouse and must report the same violations.
 """
 
 from __future__ import annotations
@@ -12,8 +13,13 @@ import polars as pl
 import pytest
 
 from asset_checks import rules
-from asset_checks.reads import read_coverage_problems, read_holders, read_missing_shares, read_window
+from asset_checks.reads import read_holders, read_window
 from resources.warehouse import DuckDBWarehouse
+from tests.guards.warehouse_aggregates import (
+    mobile_holders_and_outsider,
+    read_coverage_problems,
+    read_missing_shares,
+)
 from trust_assets.config import SETTINGS, feature_names
 
 
@@ -29,12 +35,7 @@ def damaged(pipeline_warehouse, tmp_path_factory):
     path = pipeline_warehouse.copy_to(tmp_path_factory.mktemp("aggregates"))
     day = pipeline_warehouse.scoring_dates[-1]
     with duckdb.connect(str(path)) as con:
-        ids = [r[0] for r in con.execute(
-            "select customer_id from analytics.mobile_features where snapshot_date = ? order by customer_id limit 2",
-            [day]).fetchall()]
-        outsider = con.execute(
-            "select customer_id from analytics.customer_360_definition where snapshot_date = ? and not has_mobile "
-            "order by customer_id limit 1", [day]).fetchone()[0]
+        *ids, outsider = mobile_holders_and_outsider(con, day)
         # One holder without a row, one with two rows, one non-holder with a row.
         con.execute("delete from analytics.mobile_features where snapshot_date = ? and customer_id = ?", [day, ids[0]])
         con.execute("insert into analytics.mobile_features select * from analytics.mobile_features "

@@ -88,16 +88,6 @@ def versions_in_window(warehouse: WarehouseReader, start: date, end: date, other
     )
 
 
-def versions_used(warehouse: WarehouseReader, start: date, end: date) -> pl.DataFrame:
-    """Rows per cohort, model version and ruler version published in [start, end]."""
-    return warehouse.read(
-        f"select cohort, model_version, ruler_version, count(*) as rows from {{analytics}}.{TRUST_SIGNAL} "
-        "where snapshot_date between $start and $end group by cohort, model_version, ruler_version "
-        "order by cohort, model_version",
-        {"start": start, "end": end},
-    )
-
-
 def previous_day_counts(warehouse: WarehouseReader, start: date) -> pl.DataFrame:
     """Rows per cohort of the last published day before ``start`` (``day``, ``cohort``, ``rows``).
 
