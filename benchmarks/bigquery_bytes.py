@@ -216,8 +216,9 @@ def bigquery_model_configs() -> dict[str, dict[str, Any]]:
         done = subprocess.run(args, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, env=env)
         if done.returncode:
             # The usual cause: no dbt-bigquery, which requirements-bigquery.lock brings and requirements.lock not.
-            raise MeasurementError("dbt parse for the bigquery target failed (install requirements-bigquery.lock: "
-                                   f"TRUST_TARGET=bigquery bash scripts/dev.sh setup): {done.stdout[-500:]}")
+            raise MeasurementError("dbt parse for the bigquery target failed (run the benchmark with `bash "
+                                   "scripts/dev.sh bench bigquery_bytes ...`, which installs requirements-bigquery"
+                                   f".lock): {done.stdout[-500:]}")
         nodes = json.loads(Path(tmp, "target", "manifest.json").read_text())["nodes"]
     return {key: node["config"] for key, node in nodes.items()
             if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"}
